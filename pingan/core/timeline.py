@@ -1,0 +1,205 @@
+"""The timeline: one append-only, hash-chained log of everything that happens to every
+object that matters — and of every read of personal data.
+
+    timeline.record(item, "workflow.approve", before={"state": "review"}, after={"state": "approved"})
+    timeline.record_read(citizen, fields=["id_number"], purpose="unmask")
+    timeline.verify()   # -> None, or the first broken link
+
+Appends to one chain are serialised by locking that chain's head row; subjects are spread
+over ``TIMELINE_CHAINS`` chains so unrelated appends do not queue behind each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from pingan.core import context
+from pingan.core.models import MAX_TIMELINE_CHAINS, TimelineEvent, TimelineHead
+
+GENESIS = "0" * 64
+
+
+def subject_key(subject: Any) -> tuple[str, str]:
+    """(type, id) naming a subject: a model instance, or an explicit (type, id) pair."""
+    if isinstance(subject, tuple):
+        return str(subject[0]), str(subject[1])
+    if isinstance(subject, models.Model):
+        return subject._meta.label_lower, str(subject.pk)
+    raise TypeError(f"cannot name timeline subject {subject!r}")
+
+
+def chain_for(subject_type: str, subject_id: str) -> int:
+    chains = min(max(settings.TIMELINE_CHAINS, 1), MAX_TIMELINE_CHAINS)
+    return zlib.crc32(f"{subject_type}:{subject_id}".encode()) % chains
+
+
+def _plain(data: Any) -> Any:
+    """JSON-native copy: what is hashed is exactly what the database gives back."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(event: TimelineEvent) -> str:
+    body = {
+        "chain": event.chain,
+        "seq": event.seq,
+        "occurred_at": _timestamp(event.occurred_at),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "org_path": event.org_path,
+        "ip": event.ip,
+        "channel": event.channel,
+        "request_id": event.request_id,
+        "data": event.data,
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((event.prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def actor_label(user: Any) -> str:
+    if user is None:
+        return "system"
+    label = getattr(user, "timeline_label", None)
+    return label() if callable(label) else str(user)
+
+
+def _org_path_of(subject: Any) -> str:
+    if isinstance(subject, models.Model):
+        getter = getattr(subject, "timeline_org_path", None)
+        if callable(getter):
+            return getter() or ""
+        from pingan.core import access  # late: access imports this module
+
+        return access.org_path_of(subject) or ""
+    return ""
+
+
+def record(
+    subject: Any,
+    action: str,
+    *,
+    actor: Any = None,
+    data: dict[str, Any] | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    org_path: str | None = None,
+) -> TimelineEvent:
+    """Append one event. Runs inside the caller's transaction (or its own)."""
+    ctx = context.current()
+    actor = actor if actor is not None else ctx.user
+    subject_type, subject_id = subject_key(subject)
+    payload: dict[str, Any] = dict(data or {})
+    if before is not None:
+        payload["before"] = before
+    if after is not None:
+        payload["after"] = after
+    chain = chain_for(subject_type, subject_id)
+    with transaction.atomic():
+        head = TimelineHead.objects.select_for_update().get(chain=chain)
+        event = TimelineEvent(
+            chain=chain,
+            seq=head.seq + 1,
+            occurred_at=timezone.now(),
+            actor_id=getattr(actor, "pk", None),
+            actor_label=actor_label(actor)[:200],
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            org_path=org_path if org_path is not None else _org_path_of(subject),
+            ip=ctx.ip,
+            channel=ctx.channel,
+            request_id=ctx.request_id,
+            data=_plain(payload),
+            prev_hash=head.hash,
+        )
+        event.hash = compute_hash(event)
+        event.save(force_insert=True)
+        TimelineHead.objects.filter(chain=chain).update(seq=event.seq, hash=event.hash)
+    return event
+
+
+def record_read(subject: Any, *, fields: list[str], actor: Any = None, purpose: str = "view") -> TimelineEvent:
+    """Log that someone saw personal data of ``subject`` (which fields, for what)."""
+    return record(subject, "personal_data.read", actor=actor, data={"fields": fields, "purpose": purpose})
+
+
+def events_for(subject: Any) -> models.QuerySet[TimelineEvent]:
+    subject_type, subject_id = subject_key(subject)
+    return TimelineEvent.objects.filter(subject_type=subject_type, subject_id=subject_id).order_by("id")
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    chain: int
+    seq: int
+    event_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"event id {self.event_id}" if self.event_id is not None else "no event"
+        return f"chain {self.chain}, seq {self.seq} ({where}): {self.problem}"
+
+
+def _chain_events(chain: int, batch: int = 5000) -> Iterator[TimelineEvent]:
+    last_seq = 0
+    while True:
+        rows = list(TimelineEvent.objects.filter(chain=chain, seq__gt=last_seq).order_by("seq")[:batch])
+        if not rows:
+            return
+        yield from rows
+        last_seq = rows[-1].seq
+
+
+def verify(chains: list[int] | None = None) -> list[BrokenLink]:
+    """Check every chain; return the first broken link of each broken chain (empty: intact)."""
+    broken: list[BrokenLink] = []
+    heads = {head.chain: head for head in TimelineHead.objects.all()}
+    for chain in chains if chains is not None else sorted(heads):
+        expected_seq, prev_hash, last_id = 1, GENESIS, None
+        problem: BrokenLink | None = None
+        for event in _chain_events(chain):
+            if event.seq != expected_seq:
+                problem = BrokenLink(
+                    chain,
+                    expected_seq,
+                    None,
+                    f"seq {expected_seq}..{event.seq - 1} missing after event id {last_id}: rows were deleted",
+                )
+                break
+            if event.prev_hash != prev_hash:
+                problem = BrokenLink(
+                    chain, event.seq, event.id, "prev_hash does not match the previous event: the chain was re-linked"
+                )
+                break
+            if compute_hash(event) != event.hash:
+                problem = BrokenLink(chain, event.seq, event.id, "content does not match its hash: the row was altered")
+                break
+            expected_seq, prev_hash, last_id = event.seq + 1, event.hash, event.id
+        head = heads.get(chain)
+        if problem is None and head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
+            problem = BrokenLink(
+                chain,
+                head.seq,
+                None,
+                f"chain ends at seq {expected_seq - 1} but its head says {head.seq}: the newest rows were deleted",
+            )
+        if problem is not None:
+            broken.append(problem)
+    return broken
