@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -190,6 +191,9 @@ def citizen_register(
     return user
 
 
+UNUSABLE = make_password(None)
+
+
 @transaction.atomic
 def citizens_bulk_register(rows: Sequence[CitizenData], *, home_orgs: Sequence[OrgUnit], batch_size: int = 2000) -> int:
     """Bulk path for synthetic demo and benchmark data: rows are already validated and unique.
@@ -197,7 +201,9 @@ def citizens_bulk_register(rows: Sequence[CitizenData], *, home_orgs: Sequence[O
     Passwords are unusable (demo citizens other than the documented accounts cannot sign in).
     One timeline event records the batch.
     """
-    users = [User(username=f"c{secrets.token_hex(8)}", kind=Kind.CITIZEN, name=row.name, password="!") for row in rows]
+    users = [
+        User(username=f"c{secrets.token_hex(8)}", kind=Kind.CITIZEN, name=row.name, password=UNUSABLE) for row in rows
+    ]
     User.objects.bulk_create(users, batch_size=batch_size)
     profiles = []
     for user, row, org in zip(users, rows, home_orgs, strict=True):
