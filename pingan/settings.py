@@ -244,6 +244,7 @@ TIME_ZONE = "Asia/Shanghai"
 # --- Static files: from installed packages and the project, served by WhiteNoise ----
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns (an error in the suite) if it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
