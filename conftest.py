@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+# Real-browser fixtures (browser, page) and the database hygiene of transactional tests.
+pytest_plugins = ["pingan.testing.browser"]
+
 
 def grids_for_tests(code: str) -> int:
     return 3 + int(code[-1]) % 3

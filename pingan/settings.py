@@ -79,11 +79,16 @@ INSTALLED_APPS = [
     # Last: freezes the start-up registries once every app above has registered.
     "pingan.site",
 ]
+if TESTING:  # the workflow engine's test-only app (a concrete item and its workflow); pingan.site stays last
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("pingan.site"), "pingan.core.tests.workflowapp")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may refuse a request: under /api/ every error is the API's JSON.
+    "pingan.api.middleware.ApiErrorFormatMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "pingan.core.middleware.SecurityHeadersMiddleware",
+    "pingan.core.middleware.RejectNullCharactersMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -217,6 +222,8 @@ AXES_COOLOFF_TIME = float(os.environ.get("PINGAN_LOCKOUT_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "pingan.accounts.views.lockout_response"
+# Counts per account whichever identifier was typed; stores no raw ID or mobile number.
+AXES_USERNAME_CALLABLE = "pingan.accounts.signin.axes_username"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
@@ -260,12 +267,13 @@ WHITENOISE_USE_FINDERS = TESTING
 
 # --- API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous call then gets 401 + WWW-Authenticate (DRF asks the first class).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "knox.auth.TokenAuthentication",
+        "pingan.api.auth.TokenAuthentication",
+        "pingan.api.auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "pingan.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "pingan.api.errors.exception_handler",
@@ -280,6 +288,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # tags and operation ids by resource: orgs, staff…
+    # Enum components where two fields share a name with different choices (add yours here).
+    "ENUM_NAME_OVERRIDES": {
+        "OrgKindEnum": "pingan.orgs.models.Kind",
+        "AccountKindEnum": "pingan.accounts.models.Kind",
+    },
 }
 REST_KNOX = {"TOKEN_TTL": None, "AUTH_HEADER_PREFIX": "Token"}
 

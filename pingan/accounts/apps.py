@@ -29,3 +29,45 @@ class AccountsConfig(AppConfig):
         access.register(
             User, access.Policy(org_field="staff__home_org", owner_field="pk", act_roles=frozenset({"administrator"}))
         )
+
+        from pingan.accounts import indicators
+
+        indicators.register()
+
+        self.register_menu()
+
+        from pingan.accounts.seed import register_steps
+
+        register_steps()
+
+    @staticmethod
+    def register_menu() -> None:
+        from pingan.accounts.decorators import holds_role
+        from pingan.accounts.views import LOOKUP_ROLES
+        from pingan.core import registry
+        from pingan.site.menu import MenuItem
+
+        registry.menu_items.register(
+            "accounts.staff",
+            MenuItem(label=_("民警名录"), url_name="accounts:staff_list", order=60),
+        )
+        registry.menu_items.register(
+            "accounts.citizen_lookup",
+            MenuItem(
+                label=_("群众查询"),
+                url_name="accounts:citizen_lookup",
+                order=65,
+                roles=LOOKUP_ROLES,
+                # The page wants the role itself (a provincial administrator sees, but does not serve, citizens).
+                visible=lambda user: holds_role(user, LOOKUP_ROLES),
+            ),
+        )
+        registry.menu_items.register(
+            "accounts.me",
+            MenuItem(
+                label=_("我的账号"),
+                url_name="accounts:me",
+                order=90,
+                kinds=frozenset({"staff", "citizen", "partner"}),
+            ),
+        )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pingan.accounts.models import CitizenProfile, Kind, Post, StaffProfile, User
 from pingan.core import access
 from pingan.core.identity import blind_index, parse_resident_id
+from pingan.orgs.models import OrgUnit
 
 
 def staff_for(user: Any, *, action: access.Action = "view") -> QuerySet[StaffProfile]:
@@ -50,3 +52,41 @@ def holders_of(*, org_path: str, roles: set[str] | frozenset[str]) -> list[User]
         if users:
             return users
     return []
+
+
+def staff_directory_for(user: Any, *, unit: OrgUnit | None = None, role: str | None = None) -> QuerySet[StaffProfile]:
+    """Staff the user may see, optionally those based within ``unit``'s subtree and holding
+    an active post with ``role``; each with ``active_posts`` (unit loaded) in two queries."""
+    query = staff_for(user)
+    if unit is not None:
+        query = query.filter(home_org__path__under=unit.path)
+    if role:
+        query = query.filter(
+            Exists(Post.objects.filter(user_id=OuterRef("user_id"), role=role, is_active=True)),
+        )
+    active_posts = Post.objects.filter(is_active=True).select_related("org").order_by("org__path", "role")
+    return query.prefetch_related(Prefetch("user__posts", queryset=active_posts, to_attr="active_posts")).order_by(
+        "home_org__path", "badge_number"
+    )
+
+
+def staff_get(user: Any, badge_number: str) -> StaffProfile:
+    """One staff member by badge number, if the user may see them; else ``StaffProfile.DoesNotExist``."""
+    active_posts = Post.objects.filter(is_active=True).select_related("org").order_by("org__path", "role")
+    return (
+        staff_for(user)
+        .prefetch_related(Prefetch("user__posts", queryset=active_posts, to_attr="active_posts"))
+        .get(badge_number=badge_number)
+    )
+
+
+def citizen_get(user: Any, pk: int) -> CitizenProfile:
+    """One citizen profile the user may see; else ``CitizenProfile.DoesNotExist``."""
+    return citizens_for(user).get(pk=pk)
+
+
+def totp_device_of(user: Any) -> TOTPDevice | None:
+    """The user's confirmed TOTP device, if any (the account holder's own: not scoped further)."""
+    if getattr(user, "pk", None) is None:
+        return None
+    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).order_by("pk").first()

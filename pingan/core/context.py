@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,3 +51,31 @@ def set_user(user: Any) -> None:
     """Record the user an API authenticator identified after the middleware ran."""
     now = current()
     _current.set(ActorContext(user=user, ip=now.ip, request_id=now.request_id, channel=now.channel))
+
+
+# --- Back-dated history (demo seeding, imports of legacy records) ----------------------
+
+_backdated: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("pingan_backdated", default=None)
+
+
+def now() -> dt.datetime:
+    """The moment business rules (state changes, deadlines) take as "now"."""
+    from django.utils import timezone
+
+    return _backdated.get() or timezone.now()
+
+
+def backdated_to() -> dt.datetime | None:
+    return _backdated.get()
+
+
+@contextlib.contextmanager
+def backdated(moment: dt.datetime) -> Iterator[None]:
+    """Run business rules as of ``moment`` — for seeding demo history and importing legacy
+    records, never reachable from a request. The timeline still records the real time of
+    each event and notes the moment it stands for (``data["backdated_to"]``)."""
+    token = _backdated.set(moment)
+    try:
+        yield
+    finally:
+        _backdated.reset(token)

@@ -50,3 +50,40 @@ class SecurityHeadersMiddleware:
             # Pages with personal data must not linger in shared caches or the back button.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class RejectNullCharactersMiddleware:
+    """Refuse (400) requests whose path, query or form fields contain a NUL character.
+
+    PostgreSQL cannot store NUL in text, so such input would otherwise fail deep inside a
+    query with a 500; no legitimate form field or identifier contains one. JSON bodies are
+    checked for the escaped form too. Uploaded files are not inspected (they are bytes).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_null(request):
+            from django.http import HttpResponseBadRequest
+            from django.utils.translation import gettext as _
+
+            return HttpResponseBadRequest(
+                _("请求包含非法字符（NUL），已拒绝。").encode(), content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_null(request: HttpRequest) -> bool:
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            return True
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return False
+        content_type = request.META.get("CONTENT_TYPE", "")
+        try:
+            if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+                return any("\x00" in value for _, values in request.POST.lists() for value in values)
+            body = request.body
+        except Exception:  # too large or malformed: Django answers that itself, later
+            return False
+        return b"\x00" in body or b"\\u0000" in body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -86,3 +88,93 @@ class TimelineHead(models.Model):
 
     def __str__(self) -> str:
         return f"chain {self.chain} @ {self.seq}"
+
+
+class SeedRun(models.Model):
+    """One completed step of ``manage.py seed`` at a scale and seed (``pingan.core.seeding``).
+
+    A re-run with the same step, scale, seed and fraction skips the step (and restores what
+    it handed to later steps from ``result``); any other combination runs the step, which
+    then adds only what is missing.
+    """
+
+    step = models.CharField(max_length=60)
+    scale = models.CharField(max_length=20)
+    seed = models.BigIntegerField()
+    fraction = models.FloatField(help_text="share of the real population seeded (0 where the scale ignores it)")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    result = models.JSONField(default=dict, blank=True, help_text="counts and values handed to later steps")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step", "scale", "seed", "fraction"], name="seedrun_unique"),
+        ]
+        verbose_name = _("演示数据步骤")
+        verbose_name_plural = _("演示数据步骤")
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.scale} seed={self.seed} fraction={self.fraction}"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("计时中")
+    WARNING = "warning", _("即将超期")
+    OVERDUE = "overdue", _("已超期")
+    PAUSED = "paused", _("已暂停")
+    STOPPED = "stopped", _("已停止")
+
+
+class Clock(models.Model):
+    """One deadline clock of one workflow item (``subject``), e.g. its legal time limit.
+
+    Transitions start, pause, resume and stop it (``core.deadlines``); the worker's sweep
+    marks it ``warning`` at ``warn_at`` (80% of its working time) and ``overdue`` at
+    ``due_at``, each once. Working time is counted on working days only; the start day is
+    not counted. While paused (补正: waiting for the citizen) ``due_at``/``warn_at`` are
+    empty and ``consumed`` holds the working time used so far; resuming sets a new
+    deadline from the remaining budget, so the pause does not count.
+    """
+
+    subject_type = models.CharField(max_length=100)
+    subject_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=40, help_text="the clock's code in the workflow (e.g. legal)")
+    org_path = models.CharField(max_length=255, blank=True, help_text="jurisdiction of the item, for scoping")
+    budget_working_days = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=200, blank=True)
+    consumed = models.DurationField(
+        default=dt.timedelta(0), help_text="working time used before the current pause (24 h per working day)"
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=ClockState.choices, default=ClockState.RUNNING)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subject_type", "subject_id", "name"], name="clock_subject_name_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(state__in=["running", "warning", "overdue"])
+                | models.Q(due_at__isnull=False, warn_at__isnull=False),
+                name="clock_running_has_deadline",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "warn_at"], name="clock_sweep_warn_idx"),
+            models.Index(fields=["state", "due_at"], name="clock_sweep_due_idx"),
+            models.Index(fields=["org_path", "state"], name="clock_org_idx"),
+        ]
+        verbose_name = _("时限")
+        verbose_name_plural = _("时限")
+
+    def __str__(self) -> str:
+        return f"{self.subject_type}#{self.subject_id} {self.name} ({self.state})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in {ClockState.RUNNING, ClockState.WARNING, ClockState.OVERDUE}

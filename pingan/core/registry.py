@@ -83,8 +83,12 @@ indicator_queries: Registry = Registry("indicator_queries")
 menu_items: Registry = Registry("menu_items")
 access_policies: Registry = Registry("access_policies")
 workflow_guards: Registry = Registry("workflow_guards")
+# Steps of `manage.py seed` (the demo province): pingan.core.seeding.SeedStep entries.
+seed_steps: Registry = Registry("seed_steps")
+# Jobs `manage.py worker` runs on every pass (besides the deadline sweep): name -> callable().
+periodic_jobs: Registry = Registry("periodic_jobs")
 
-ALL = [inbox_sources, indicator_queries, menu_items, access_policies, workflow_guards]
+ALL = [inbox_sources, indicator_queries, menu_items, access_policies, workflow_guards, seed_steps, periodic_jobs]
 
 
 def freeze_all() -> None:

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from pingan.core import context
 from pingan.core.models import MAX_TIMELINE_CHAINS, TimelineEvent, TimelineHead
@@ -91,6 +93,29 @@ def _org_path_of(subject: Any) -> str:
     return ""
 
 
+def _normal_ip(ip: str | None) -> str | None:
+    """The address as the database gives it back (IPv6 compressed, lower case), so the
+    hash computed now still matches the row read later."""
+    if ip and ":" in ip:
+        try:
+            return clean_ipv6_address(ip)
+        except ValidationError:
+            return None
+    return ip or None
+
+
+def _locked_head(chain: int) -> TimelineHead:
+    """Lock the chain's head; an empty chain whose head row is missing (a flushed test
+    database) gets a fresh genesis head — a chain with events never does."""
+    head = TimelineHead.objects.select_for_update().filter(chain=chain).first()
+    if head is None:
+        if TimelineEvent.objects.filter(chain=chain).exists():
+            raise RuntimeError(f"timeline chain {chain} has events but no head row: run manage.py verify_timeline")
+        TimelineHead.objects.bulk_create([TimelineHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True)
+        head = TimelineHead.objects.select_for_update().get(chain=chain)
+    return head
+
+
 def record(
     subject: Any,
     action: str,
@@ -110,9 +135,13 @@ def record(
         payload["before"] = before
     if after is not None:
         payload["after"] = after
+    if context.backdated_to() is not None:
+        payload["backdated_to"] = context.backdated_to()
     chain = chain_for(subject_type, subject_id)
-    with transaction.atomic():
-        head = TimelineHead.objects.select_for_update().get(chain=chain)
+    # No savepoint: a failed append fails the caller's whole transaction anyway (and inside
+    # a workflow transition the savepoint cost two round trips per step).
+    with transaction.atomic(savepoint=False):
+        head = _locked_head(chain)
         event = TimelineEvent(
             chain=chain,
             seq=head.seq + 1,
@@ -123,7 +152,7 @@ def record(
             subject_type=subject_type,
             subject_id=subject_id,
             org_path=org_path if org_path is not None else _org_path_of(subject),
-            ip=ctx.ip,
+            ip=_normal_ip(ctx.ip),
             channel=ctx.channel,
             request_id=ctx.request_id,
             data=_plain(payload),
@@ -157,8 +186,15 @@ class BrokenLink:
         return f"chain {self.chain}, seq {self.seq} ({where}): {self.problem}"
 
 
-def _chain_events(chain: int, batch: int = 5000) -> Iterator[TimelineEvent]:
-    last_seq = 0
+@dataclass(frozen=True)
+class VerifyReport:
+    events: int
+    chains: int  # chains holding at least one event
+    broken: list[BrokenLink]
+
+
+def _chain_events(chain: int, after_seq: int = 0, batch: int = 5000) -> Iterator[TimelineEvent]:
+    last_seq = after_seq
     while True:
         rows = list(TimelineEvent.objects.filter(chain=chain, seq__gt=last_seq).order_by("seq")[:batch])
         if not rows:
@@ -167,39 +203,82 @@ def _chain_events(chain: int, batch: int = 5000) -> Iterator[TimelineEvent]:
         last_seq = rows[-1].seq
 
 
-def verify(chains: list[int] | None = None) -> list[BrokenLink]:
-    """Check every chain; return the first broken link of each broken chain (empty: intact)."""
-    broken: list[BrokenLink] = []
-    heads = {head.chain: head for head in TimelineHead.objects.all()}
-    for chain in chains if chains is not None else sorted(heads):
-        expected_seq, prev_hash, last_id = 1, GENESIS, None
-        problem: BrokenLink | None = None
-        for event in _chain_events(chain):
+def _verify_chain(chain: int) -> tuple[int, BrokenLink | None]:
+    """(events checked, first broken link or None). Safe while others append: the head is
+    read after the events, and events appended meanwhile are checked too."""
+    expected_seq, prev_hash, last_id, count = 1, GENESIS, None, 0
+    stalled = 0
+    while True:
+        count_before = count
+        for event in _chain_events(chain, after_seq=expected_seq - 1):
             if event.seq != expected_seq:
-                problem = BrokenLink(
+                after = f"event id {last_id}" if last_id is not None else "the start of the chain"
+                return count, BrokenLink(
                     chain,
                     expected_seq,
-                    None,
-                    f"seq {expected_seq}..{event.seq - 1} missing after event id {last_id}: rows were deleted",
+                    event.id,
+                    f"seq {expected_seq}..{event.seq - 1} missing between {after} and event id {event.id}: "
+                    "rows were deleted",
                 )
-                break
             if event.prev_hash != prev_hash:
-                problem = BrokenLink(
+                return count, BrokenLink(
                     chain, event.seq, event.id, "prev_hash does not match the previous event: the chain was re-linked"
                 )
-                break
             if compute_hash(event) != event.hash:
-                problem = BrokenLink(chain, event.seq, event.id, "content does not match its hash: the row was altered")
-                break
-            expected_seq, prev_hash, last_id = event.seq + 1, event.hash, event.id
-        head = heads.get(chain)
-        if problem is None and head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
-            problem = BrokenLink(
+                return count, BrokenLink(
+                    chain, event.seq, event.id, "content does not match its hash: the row was altered"
+                )
+            expected_seq, prev_hash, last_id, count = event.seq + 1, event.hash, event.id, count + 1
+        last_seq = expected_seq - 1
+        head = TimelineHead.objects.filter(chain=chain).first()
+        if head is None:
+            if last_seq == 0:
+                return count, None
+            return count, BrokenLink(chain, last_seq, last_id, "the chain's head row is missing")
+        if head.seq > last_seq:
+            # Appended while we read: check those too. No new rows twice in a row: deleted.
+            stalled = stalled + 1 if count == count_before else 0
+            if stalled < 2:
+                continue
+            after = f"event id {last_id}" if last_id is not None else "the start of the chain"
+            return count, BrokenLink(
                 chain,
-                head.seq,
+                last_seq + 1,
                 None,
-                f"chain ends at seq {expected_seq - 1} but its head says {head.seq}: the newest rows were deleted",
+                f"seq {last_seq + 1}..{head.seq} missing after {after} (the head says {head.seq}): "
+                "the newest rows were deleted",
             )
+        if head.seq < last_seq:
+            return count, BrokenLink(
+                chain, head.seq + 1, None, f"events after seq {head.seq} are not in the chain head: rows were inserted"
+            )
+        if head.hash != prev_hash:
+            return count, BrokenLink(
+                chain, last_seq, last_id, "the newest event does not match the chain head's hash: it was altered"
+            )
+        return count, None
+
+
+def verify_report(chains: list[int] | None = None) -> VerifyReport:
+    """Check chains (all by default): how many events, and the first broken link of each broken chain."""
+    if chains is None:
+        chains = sorted(
+            set(TimelineHead.objects.values_list("chain", flat=True))
+            | set(TimelineEvent.objects.values_list("chain", flat=True).distinct())
+        )
+    broken: list[BrokenLink] = []
+    events = used = 0
+    for chain in chains:
+        count, problem = _verify_chain(chain)
+        events += count
+        head = TimelineHead.objects.filter(chain=chain).first()
+        if count or (head is not None and head.seq) or problem is not None:
+            used += 1
         if problem is not None:
             broken.append(problem)
-    return broken
+    return VerifyReport(events=events, chains=used, broken=broken)
+
+
+def verify(chains: list[int] | None = None) -> list[BrokenLink]:
+    """Check every chain; return the first broken link of each broken chain (empty: intact)."""
+    return verify_report(chains).broken

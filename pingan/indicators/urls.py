@@ -1,3 +1,9 @@
+from django.urls import path
+
+from pingan.indicators import views
+
 app_name = "indicators"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+]

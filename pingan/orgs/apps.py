@@ -13,3 +13,21 @@ class OrgsConfig(AppConfig):
 
         # The organisation tree is public information: citizens look up their station.
         access.register(OrgUnit, access.Policy(org_field="", public=True, act_roles=frozenset({"administrator"})))
+
+        from pingan.core import seeding
+        from pingan.orgs.seed import seed_tree
+
+        seeding.register("orgs.tree", order=10, run=seed_tree, description="organisation tree and police grids")
+
+        from pingan.core import registry
+        from pingan.site.menu import MenuItem
+
+        registry.menu_items.register(
+            "orgs",
+            MenuItem(
+                label=_("公安机关"),
+                url_name="orgs:directory",
+                order=90,
+                kinds=frozenset({"anonymous", "citizen", "staff", "partner"}),
+            ),
+        )

@@ -5,12 +5,15 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pingan.accounts import actions, queries
-from pingan.accounts.models import CitizenProfile
+from pingan.accounts.models import CitizenProfile, User
 from pingan.core import access, timeline
 from pingan.core.identity import make_resident_id
+from pingan.core.models import TimelineEvent
 from pingan.testing import factories
+from pingan.testing.signin import token_for, totp_device
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +103,148 @@ def test_holders_of_walks_up_to_the_nearest_chief():
     assert queries.holders_of(org_path="37/3701/370102/370102002/", roles={"station_chief", "bureau_leader"}) == [
         leader
     ]
+
+
+# --- Staff management by administrators ---------------------------------------------------
+
+
+def test_staff_create_by_an_administrator_within_jurisdiction():
+    admin = factories.staff("3701", ["administrator"])
+    created = actions.staff_create(
+        badge_number="600001",
+        name="新民警",
+        home_org=factories.org("370102001"),
+        roles=["counter_officer"],
+        actor=admin,
+    )
+    event = timeline.events_for(created).get(action="accounts.staff_created")
+    assert event.actor_id == admin.pk
+
+
+@pytest.mark.parametrize(
+    ("actor_org", "actor_roles", "status"),
+    [("3702", ["administrator"], 404), ("3701", ["station_chief"], 403), ("3701", ["auditor"], 403)],
+)
+def test_staff_create_refusals_are_logged_and_write_nothing(actor_org, actor_roles, status):
+    actor = factories.staff(actor_org, actor_roles)
+    target = factories.org("370102001")
+    with pytest.raises(access.AccessDenied) as denied:
+        actions.staff_create(badge_number="600002", name="x", home_org=target, roles=["counter_officer"], actor=actor)
+    assert denied.value.decision.status == status
+    assert not User.objects.filter(username="600002").exists()
+    denial = timeline.events_for(target).get(action="access.denied")
+    assert denial.actor_id == actor.pk
+
+
+def test_post_add_and_end_check_the_unit():
+    admin = factories.staff("3701", ["administrator"])
+    officer = factories.staff("370102001", ["counter_officer"])
+    post = actions.post_add(user=officer, org=factories.org("370102002"), role="dispatcher", actor=admin)
+    with pytest.raises(access.AccessDenied):
+        actions.post_add(user=officer, org=factories.org("370202"), role="dispatcher", actor=admin)
+    foreign = actions.post_add(user=officer, org=factories.org("370202"), role="investigator")  # the system may
+    with pytest.raises(access.AccessDenied):
+        actions.post_end(post=foreign, actor=admin)
+    foreign.refresh_from_db()
+    assert foreign.is_active
+    assert not actions.post_end(post=post, actor=admin).is_active
+    chief = factories.staff("370102001", ["station_chief"])
+    with pytest.raises(access.AccessDenied) as denied:
+        actions.post_add(user=officer, org=factories.org("370102001"), role="dispatcher", actor=chief)
+    assert denied.value.decision.status == 403
+
+
+# --- Sign-in records, TOTP, passwords ---------------------------------------------------------
+
+
+def test_signin_failure_names_the_account_or_a_keyed_hash_never_the_number():
+    citizen = factories.citizen("370102")
+    actions.signin_record_failure(reason="bad_credentials", identifier=citizen.citizen.id_number)
+    assert timeline.events_for(citizen).get(action="accounts.signin_failed").data == {
+        "reason": "bad_credentials",
+        "step": "password",
+        "identifier_kind": "id_number",
+    }
+    stranger = make_resident_id("370102", dt.date(1980, 2, 3), 5)
+    actions.signin_record_failure(reason="bad_credentials", identifier=stranger)
+    actions.signin_record_failure(reason="bad_credentials", identifier=stranger.lower())
+    events = TimelineEvent.objects.filter(subject_type="accounts.signin")
+    assert events.count() == 2
+    assert len({event.subject_id for event in events}) == 1  # the same person typing twice
+    assert all(stranger not in event.subject_id + str(event.data) for event in events)
+
+
+def test_totp_device_prepare_is_idempotent_and_staff_only():
+    officer = factories.staff()
+    first = actions.totp_device_prepare(user=officer)
+    assert actions.totp_device_prepare(user=officer) == first
+    assert not first.confirmed
+    with pytest.raises(ValidationError):
+        actions.totp_device_prepare(user=factories.citizen())
+
+
+def test_totp_token_check_confirms_a_new_device_and_replaces_the_old(settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    officer = factories.staff()
+    old = totp_device(officer)
+    new = actions.totp_device_prepare(user=officer)
+    wrong = f"{(int(token_for(new)) + 1) % 1_000_000:06d}"
+    refused = actions.totp_token_check(user=officer, device=new, token=wrong)
+    assert not refused.ok
+    assert TOTPDevice.objects.filter(pk=old.pk).exists()
+    accepted = actions.totp_token_check(user=officer, device=new, token=token_for(new))
+    assert accepted.ok
+    assert list(TOTPDevice.objects.filter(user=officer)) == [new]
+    assert TOTPDevice.objects.get(pk=new.pk).confirmed
+    # A token is good once.
+    assert not actions.totp_token_check(user=officer, device=new, token=token_for(new)).ok
+
+
+def test_totp_token_check_throttles_and_the_failure_sticks(settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 3600
+    officer = factories.staff()
+    device = totp_device(officer)
+    wrong = f"{(int(token_for(device)) + 1) % 1_000_000:06d}"
+    assert not actions.totp_token_check(user=officer, device=device, token=wrong).ok
+    assert TOTPDevice.objects.get(pk=device.pk).throttling_failure_count == 1
+    throttled = actions.totp_token_check(user=officer, device=device, token=token_for(device))
+    assert not throttled.ok
+    assert throttled.throttled_until is not None
+
+
+def test_totp_token_check_refuses_another_users_device():
+    officer, other = factories.staff(), factories.staff()
+    with pytest.raises(ValueError, match="another user"):
+        actions.totp_token_check(user=officer, device=totp_device(other), token="123456")
+
+
+def test_totp_device_reset_by_self_or_administrator_only():
+    officer = factories.staff("370102001")
+    totp_device(officer)
+    with pytest.raises(access.AccessDenied):
+        actions.totp_device_reset(user=officer, actor=factories.staff("3702", ["administrator"]))
+    with pytest.raises(access.AccessDenied):
+        actions.totp_device_reset(user=officer, actor=factories.staff("370102001", ["station_chief"]))
+    assert TOTPDevice.objects.filter(user=officer).exists()
+    assert actions.totp_device_reset(user=officer, actor=factories.staff("3701", ["administrator"])) == 1
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+    assert timeline.events_for(officer).filter(action="accounts.totp_reset").count() == 1
+
+
+def test_password_change_needs_the_old_password_and_a_good_new_one():
+    citizen = factories.citizen()
+    with pytest.raises(ValidationError) as error:
+        actions.password_change(user=citizen, old_password="wrong", new_password="a-good-new-passphrase")
+    assert "old_password" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        actions.password_change(user=citizen, old_password=factories.PASSWORD, new_password="1234")
+    assert "new_password1" in error.value.message_dict
+    assert User.objects.get(pk=citizen.pk).check_password(factories.PASSWORD)
+    actions.password_change(user=citizen, old_password=factories.PASSWORD, new_password="a-good-new-passphrase")
+    assert User.objects.get(pk=citizen.pk).check_password("a-good-new-passphrase")
+
+
+def test_reveal_can_include_the_name():
+    citizen = factories.citizen("370102", name="李四")
+    revealed = actions.personal_data_reveal(viewer=citizen, profile=citizen.citizen, fields=("name", "phone"))
+    assert revealed == {"name": "李四", "phone": citizen.citizen.phone}

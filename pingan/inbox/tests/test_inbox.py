@@ -11,6 +11,7 @@ from pingan.inbox import actions, queries, sources
 from pingan.inbox.models import Notice
 from pingan.orgs.models import OrgUnit
 from pingan.testing import factories
+from pingan.testing.signin import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_entries_merge_overdue_first_then_by_deadline(demo_source):
     officer = factories.staff()
     page = queries.inbox_for(officer)
     assert [e.title for e in page.entries] == ["overdue", "soon", "later", "no deadline"]
-    assert {k.key: k.count for k in page.kinds} == {"notices": 0, "demo": 4}
+    assert {k.key: k.count for k in page.kinds} == {"notices": 0, "assignments": 0, "demo": 4}
     assert page.total == 4
     only_notices = queries.inbox_for(officer, kind="notices")
     assert only_notices.entries == []
@@ -100,7 +101,7 @@ class TestPage:
         actions.notice_post(
             recipients=[chief], kind="escalation", title="超期事项甲", subject=("x.y", "9"), org=station
         )
-        client.force_login(chief)
+        staff_login(client, chief)
         response = client.get(reverse("inbox:home"))
         assert response.status_code == 200
         body = response.content.decode()
@@ -110,7 +111,7 @@ class TestPage:
 
     def test_htmx_filter_returns_the_partial(self, client, station, demo_source):
         officer = factories.staff(station.code)
-        client.force_login(officer)
+        staff_login(client, officer)
         response = client.get(reverse("inbox:home") + "?kind=demo", headers={"HX-Request": "true"})
         body = response.content.decode()
         assert response.status_code == 200
@@ -119,7 +120,7 @@ class TestPage:
         assert "超期事项" not in body
 
     def test_unknown_kind_shows_everything(self, client, demo_source):
-        client.force_login(factories.staff())
+        staff_login(client, factories.staff())
         response = client.get(reverse("inbox:home") + "?kind=%3Cscript%3E")
         assert response.status_code == 200
         assert response.context["page"].kind is None
@@ -130,9 +131,9 @@ class TestPage:
         notice = actions.notice_post(recipients=[chief], kind="info", title="通知", subject=("x.y", "2"), org=station)[
             0
         ]
-        client.force_login(other)
+        staff_login(client, other)
         assert client.post(reverse("inbox:notice_read", args=[notice.pk])).status_code == 404
-        client.force_login(chief)
+        staff_login(client, chief)
         response = client.post(reverse("inbox:notice_read", args=[notice.pk]), headers={"HX-Request": "true"})
         assert response.status_code == 200
         notice.refresh_from_db()
@@ -145,6 +146,6 @@ class TestPage:
             actions.notice_post(
                 recipients=[chief], kind="info", title=f"n{number}", subject=("x.y", str(number)), org=station
             )
-        client.force_login(chief)
+        staff_login(client, chief)
         with django_assert_max_num_queries(12):
             assert client.get(reverse("inbox:home")).status_code == 200
