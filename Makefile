@@ -23,7 +23,7 @@ help:
 # The virtualenv is rebuilt only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) install --quiet --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
 
 install: $(VENV)/.installed

@@ -804,7 +804,8 @@ def render(args: argparse.Namespace, outcomes: list[Outcome], sizes: dict[str, i
         f"{header}\n\n{table}\n\n"
         f"{len(outcomes[0].timing) if outcomes else 0} timed runs per query after 3 warm-ups; full scan: the same SQL "
         f"with index use disabled ({'enable_*scan = off' if connection.vendor == 'postgresql' else 'NOT INDEXED'}), "
-        f"{args.full_repeat} runs.\n\n<details><summary>plans</summary>\n\n{plans}\n\n</details>"
+        f"{args.full_repeat} runs. Machine: {common.machine_line()}.\n\n"
+        f"<details><summary>plans</summary>\n\n{plans}\n\n</details>"
     )
 
 

@@ -39,6 +39,12 @@ def main() -> int:
         ],
         env=env,
     )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # A supervisor's SIGTERM stops both children, like Ctrl-C does.
+    signal.signal(signal.SIGTERM, stop)
     try:
         return web.wait()
     except KeyboardInterrupt:

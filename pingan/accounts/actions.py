@@ -393,7 +393,12 @@ def _insert_many(model: type[models.Model], fields: list, rows: list[list]) -> N
 
 
 @transaction.atomic
-def citizens_bulk_insert(rows: Sequence[CitizenData], *, home_orgs: Sequence[OrgUnit]) -> int:
+def citizens_bulk_insert(
+    rows: Sequence[CitizenData],
+    *,
+    home_orgs: Sequence[OrgUnit],
+    registered_at: Sequence[dt.datetime] | None = None,
+) -> int:
     """The bulk path of ``citizens_bulk_register`` for benchmark-sized seeding (10^5–10^6
     people): the same stored values (identifiers encrypted, keyed hashes, unusable password,
     field defaults), written with ``executemany`` instead of model instances, about three
@@ -416,11 +421,16 @@ def citizens_bulk_insert(rows: Sequence[CitizenData], *, home_orgs: Sequence[Org
         ids.update(User.objects.filter(username__in=usernames[start : start + 5000]).values_list("username", "pk"))
     varying = ["user_id", "id_number", "id_number_hash", "phone", "phone_hash", "birth_date", "sex", "county_code"]
     template = CitizenProfile(user_id=0, home_org=home_orgs[0], birth_date=rows[0].birth_date, sex="M")
-    profile_fields, profile_template = _prepared_template(CitizenProfile, template, [*varying, "home_org_id"])
+    profile_fields, profile_template = _prepared_template(
+        CitizenProfile, template, [*varying, "home_org_id", "created_at"]
+    )
     at = {field.attname: index for index, field in enumerate(profile_fields)}
     profile_rows = []
-    for username, row, org in zip(usernames, rows, home_orgs, strict=True):
+    registered = registered_at if registered_at is not None else [None] * len(rows)
+    for username, row, org, opened in zip(usernames, rows, home_orgs, registered, strict=True):
         values = list(profile_template)
+        if opened is not None:  # back-dated demo accounts; otherwise now, as for a sign-up
+            values[at["created_at"]] = connection.ops.adapt_datetimefield_value(opened)
         values[at["user_id"]] = ids[username]
         values[at["id_number"]] = encrypt(row.id_number)
         values[at["id_number_hash"]] = blind_index(row.id_number, purpose="id_number")

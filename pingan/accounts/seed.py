@@ -73,9 +73,11 @@ DEMO_STAFF = (
 )
 DEMO_CITIZENS = (
     # The sequence's parity carries the sex: 24 → female, 37 → male.
-    DemoCitizen("jinan_citizen", "赵敏", make_resident_id("370102", dt.date(1988, 6, 15), 24), "13905310001", "370102"),
     DemoCitizen(
-        "qingdao_citizen", "孙浩", make_resident_id("370202", dt.date(1992, 11, 3), 37), "13905320001", "370202"
+        "jinan_citizen", "赵敏", make_resident_id("370102", dt.date(1988, 6, 15), 24), "13905310001", "370102001"
+    ),
+    DemoCitizen(
+        "qingdao_citizen", "孙浩", make_resident_id("370202", dt.date(1992, 11, 3), 37), "13905320001", "370202001"
     ),
 )
 UNAMBIGUOUS_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -103,7 +105,7 @@ def credentials_write(path: Path, *, password: str, rows: Sequence[tuple[str, st
         "# Pingan demo accounts (synthetic people). Keep this file private.",
         f"# Written {timezone.localtime():%Y-%m-%d %H:%M} by `manage.py seed`.",
         "# Staff sign in with their badge number (警号); citizens with their ID number or mobile number.",
-        "# Outside demo mode (PINGAN_DEMO=1) staff also need a second factor (TOTP).",
+        "# `make run` serves in demo mode (PINGAN_DEMO=1); outside it staff also need a second factor (TOTP).",
         f"password: {password}",
         "",
         "role\tunit\tsign-in\tpassword",
@@ -406,8 +408,19 @@ def citizen_targets(ctx: SeedContext, tree: Tree) -> dict[str, int]:
     }
 
 
-def citizen_stream(ctx: SeedContext, tree: Tree, city: OrgUnit, index: int) -> Iterator[tuple[CitizenData, OrgUnit]]:
-    """An endless, deterministic stream of synthetic residents of ``city`` (with their bureau).
+REGISTRATION_START = dt.datetime(2019, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+REGISTRATION_SPAN_SECONDS = int(
+    (
+        dt.datetime.combine(seeding.REFERENCE_DAY, dt.time(), REGISTRATION_START.tzinfo) - REGISTRATION_START
+    ).total_seconds()
+)
+
+
+def citizen_stream(
+    ctx: SeedContext, tree: Tree, city: OrgUnit, index: int
+) -> Iterator[tuple[CitizenData, OrgUnit, dt.datetime]]:
+    """An endless, deterministic stream of synthetic residents of ``city`` (with the station
+    that serves them and when they opened their account).
 
     One stream per city: a city's first N residents are the same whatever the other cities'
     sizes, so growing a scale adds residents without changing those already seeded. ID
@@ -416,6 +429,9 @@ def citizen_stream(ctx: SeedContext, tree: Tree, city: OrgUnit, index: int) -> I
     rng = ctx.rng("citizens", city.code)
     bureaus = {unit.code: unit for unit in tree.counties[city.code]}
     bureau_list = list(bureaus.values())
+    stations_by_county: dict[str, list[OrgUnit]] = defaultdict(list)
+    for station in tree.stations[city.code]:
+        stations_by_county[station.path.split("/")[2]].append(station)
     seen_ids: set[str] = set()
     seen_phones: set[str] = set()
     while True:
@@ -426,7 +442,12 @@ def citizen_stream(ctx: SeedContext, tree: Tree, city: OrgUnit, index: int) -> I
         id_number = seeding.resident_id(rng, county_code=county, born=born, sex=sex)
         phone = seeding.mobile(rng, partition=index, partitions=len(tree.cities))
         name = seeding.person_name(rng, sex)
-        home = bureaus.get(county) or rng.choice(bureau_list)
+        bureau = bureaus.get(county) or rng.choice(bureau_list)
+        # People are served by a police station of their county (户籍 is kept there).
+        stations = stations_by_county.get(bureau.code)
+        home = rng.choice(stations) if stations else bureau
+        # Accounts opened since the platform went online (2019), as of the reference day.
+        registered = REGISTRATION_START + dt.timedelta(seconds=rng.randrange(REGISTRATION_SPAN_SECONDS))
         if id_number in seen_ids or phone in seen_phones:
             continue
         seen_ids.add(id_number)
@@ -436,6 +457,7 @@ def citizen_stream(ctx: SeedContext, tree: Tree, city: OrgUnit, index: int) -> I
                 name=name, id_number=id_number, phone=phone, birth_date=born, sex=sex, county_code=id_number[:6]
             ),
             home,
+            registered,
         )
 
 
@@ -454,8 +476,8 @@ def seed_citizens(ctx: SeedContext) -> dict[str, Any]:
             while remaining:
                 batch = [next(stream) for _ in range(min(CHUNK, remaining))]
                 remaining -= len(batch)
-                id_hashes = [blind_index(row.id_number, purpose="id_number") for row, _home in batch]
-                phone_hashes = [blind_index(row.phone, purpose="phone") for row, _home in batch]
+                id_hashes = [blind_index(row.id_number, purpose="id_number") for row, _home, _at in batch]
+                phone_hashes = [blind_index(row.phone, purpose="phone") for row, _home, _at in batch]
                 known_ids = _existing_hashes("id_number_hash", id_hashes)
                 known_phones = _existing_hashes("phone_hash", phone_hashes)
                 new = [
@@ -465,7 +487,9 @@ def seed_citizens(ctx: SeedContext) -> dict[str, Any]:
                 ]
                 if new:
                     created += actions.citizens_bulk_insert(
-                        [row for row, _home in new], home_orgs=[home for _row, home in new]
+                        [row for row, _home, _at in new],
+                        home_orgs=[home for _row, home, _at in new],
+                        registered_at=[at for _row, _home, at in new],
                     )
                 bar.update(len(batch))
     return {"created": {"citizens": created}, "target": sum(targets.values())}

@@ -16,8 +16,8 @@ from pingan.core.catalog import staff_roles
 from pingan.core.identity import mask_phone, mask_resident_id, parse_resident_id
 from pingan.core.models import TimelineEvent
 from pingan.orgs import queries as org_queries
+from pingan.orgs.models import UNIT_FIELDS, Level, OrgUnit
 from pingan.orgs.models import Kind as OrgKind
-from pingan.orgs.models import Level, OrgUnit
 
 CODE_MAX_LENGTH = 40
 
@@ -59,22 +59,7 @@ class OrgUnitSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrgUnit
-        fields = [
-            "code",
-            "name",
-            "name_en",
-            "level",
-            "kind",
-            "department",
-            "parent",
-            "path",
-            "depth",
-            "division_code",
-            "is_development_zone",
-            "latitude",
-            "longitude",
-            "population",
-        ]
+        fields = ["code", *UNIT_FIELDS]
         read_only_fields = fields
 
     def get_parent(self, unit: OrgUnit) -> str | None:

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from pingan.core import timeline
 from pingan.core.catalog import catalog_path, load_yaml
-from pingan.orgs.models import Kind, Level, OrgUnit
+from pingan.orgs.models import UNIT_FIELDS, Kind, Level, OrgUnit
 
 PROVINCE_NAME = "山东省公安厅"
 
@@ -251,21 +251,7 @@ def tree_load(*, grids_per_station: Callable[[str], int] | None = None, progress
         if changed:
             OrgUnit.objects.bulk_update(
                 changed,
-                [
-                    "name",
-                    "name_en",
-                    "level",
-                    "kind",
-                    "department",
-                    "parent",
-                    "path",
-                    "depth",
-                    "division_code",
-                    "is_development_zone",
-                    "latitude",
-                    "longitude",
-                    "population",
-                ],
+                list(UNIT_FIELDS),
                 batch_size=2000,
             )
         for unit in OrgUnit.objects.filter(code__in=[spec.code for spec in batch]):

@@ -25,6 +25,12 @@ class Kind(models.TextChoices):
 
 LEVEL_ORDER = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.STATION, Level.GRID]
 
+# What the tree load writes for each unit (besides its code), in display order.
+UNIT_FIELDS = (
+    "name", "name_en", "level", "kind", "department", "parent", "path", "depth", "division_code",
+    "is_development_zone", "latitude", "longitude", "population",
+)  # fmt: skip
+
 
 class OrgUnit(models.Model):
     """One unit of the force.

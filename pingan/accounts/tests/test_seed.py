@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -124,13 +125,19 @@ def test_small_seed_builds_the_demo_province(credentials):
     assert laiwu_less == 0  # 莱芜 is part of Jinan since 2019
     assert abs(jinan - accounts_seed.SMALL_CITIZENS * 9202432 / 101527453) <= 1
     assert abs(qingdao - accounts_seed.SMALL_CITIZENS * 10071722 / 101527453) <= 1
+    registered_years = {
+        created.year for created in CitizenProfile.objects.values_list("created_at", flat=True).order_by("?")[:300]
+    }
+    assert {2019, 2020, 2021, 2022, 2023, 2024} <= registered_years  # indicators have a history to show
     for profile in CitizenProfile.objects.select_related("home_org", "user").order_by("?")[:300]:
         parsed = parse_resident_id(profile.id_number)
         assert (parsed.birth_date, parsed.sex) == (profile.birth_date, profile.sex)
         assert normalize_mobile(profile.phone) == profile.phone
         city = profile.home_org.path.split("/")[1]
         assert profile.county_code[:4] in ({city, "3712"} if city == "3701" else {city})
-        assert profile.home_org.level == Level.COUNTY
+        # Served by a police station (户籍 is kept there), so station staff find them.
+        assert profile.home_org.level == Level.STATION
+        assert dt.datetime(2019, 1, 1, tzinfo=dt.UTC) - dt.timedelta(hours=8) <= profile.created_at
         demo = profile.id_number in {d.id_number for d in accounts_seed.DEMO_CITIZENS}
         assert profile.user.has_usable_password() == demo
 
