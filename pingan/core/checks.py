@@ -30,7 +30,8 @@ def workflows_check(app_configs=None, **kwargs):
         return [checks.Error(str(error), id="pingan.E010")]
     problems = []
     for model in apps.get_models():
-        if issubclass(model, workflow.WorkflowModel) and model.workflow_code not in loaded:
+        code = getattr(model, "workflow_code", None)
+        if issubclass(model, workflow.WorkflowModel) and isinstance(code, str) and code not in loaded:
             problems.append(
                 checks.Error(f"{model._meta.label}: no workflow {model.workflow_code!r}", obj=model, id="pingan.E011")
             )

@@ -88,7 +88,19 @@ seed_steps: Registry = Registry("seed_steps")
 # Jobs `manage.py worker` runs on every pass (besides the deadline sweep): name -> callable().
 periodic_jobs: Registry = Registry("periodic_jobs")
 
-ALL = [inbox_sources, indicator_queries, menu_items, access_policies, workflow_guards, seed_steps, periodic_jobs]
+# Things citizens may rate (好差评): subject type -> resolver (pingan.ratings.subjects).
+rating_subjects: Registry = Registry("rating_subjects")
+
+ALL = [
+    rating_subjects,
+    inbox_sources,
+    indicator_queries,
+    menu_items,
+    access_policies,
+    workflow_guards,
+    seed_steps,
+    periodic_jobs,
+]
 
 
 def freeze_all() -> None:

@@ -6,7 +6,10 @@ object that matters — and of every read of personal data.
     timeline.verify()   # -> None, or the first broken link
 
 Appends to one chain are serialised by locking that chain's head row; subjects are spread
-over ``TIMELINE_CHAINS`` chains so unrelated appends do not queue behind each other.
+over ``TIMELINE_CHAINS`` chains so unrelated appends do not queue behind each other. A
+transaction appends to one chain only — the chain of the first subject it records — so
+two transactions never hold two head locks taken in opposite orders (a deadlock on
+PostgreSQL: an application's step that also issues a credential touches two subjects).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -44,6 +47,31 @@ def subject_key(subject: Any) -> tuple[str, str]:
 def chain_for(subject_type: str, subject_id: str) -> int:
     chains = min(max(settings.TIMELINE_CHAINS, 1), MAX_TIMELINE_CHAINS)
     return zlib.crc32(f"{subject_type}:{subject_id}".encode()) % chains
+
+
+def _transaction_chain(subject_type: str, subject_id: str) -> int:
+    """The chain this transaction appends to: fixed by its first event.
+
+    The choice is remembered on the connection together with a no-op on-commit callback:
+    Django drops the callback when the transaction commits or rolls back, so a chain never
+    outlives its transaction. Outside a transaction each event is its own transaction.
+    """
+    connection = transaction.get_connection(router.db_for_write(TimelineEvent))
+    if not connection.in_atomic_block:
+        return chain_for(subject_type, subject_id)
+    remembered = connection.__dict__.get("_pingan_timeline_chain")
+    if remembered is not None:
+        marker, chain = remembered
+        if any(entry[1] is marker for entry in connection.run_on_commit):
+            return chain
+
+    def marker() -> None:  # identifies this transaction among the connection's callbacks
+        return None
+
+    chain = chain_for(subject_type, subject_id)
+    transaction.on_commit(marker, using=connection.alias)
+    connection.__dict__["_pingan_timeline_chain"] = (marker, chain)
+    return chain
 
 
 def _plain(data: Any) -> Any:
@@ -137,7 +165,7 @@ def record(
         payload["after"] = after
     if context.backdated_to() is not None:
         payload["backdated_to"] = context.backdated_to()
-    chain = chain_for(subject_type, subject_id)
+    chain = _transaction_chain(subject_type, subject_id)
     # No savepoint: a failed append fails the caller's whole transaction anyway (and inside
     # a workflow transition the savepoint cost two round trips per step).
     with transaction.atomic(savepoint=False):

@@ -514,6 +514,13 @@ class StateField(models.CharField):
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
 
+    def deconstruct(self) -> Any:
+        # Always explicit: the default here (indexed) is not CharField's, so a model that
+        # turns the index off must say so in its migrations too.
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["db_index"] = self.db_index
+        return name, path, args, kwargs
+
 
 class DeadlineState(models.TextChoices):
     NONE = "", gettext_lazy("无时限")
@@ -522,6 +529,17 @@ class DeadlineState(models.TextChoices):
     OVERDUE = "overdue", gettext_lazy("已超期")
     PAUSED = "paused", gettext_lazy("已暂停")
     STOPPED = "stopped", gettext_lazy("已停止")
+
+
+class _class_or_instance:
+    """A method that receives the instance when called on one, else the class."""
+
+    def __init__(self, method: Any) -> None:
+        self.method = method
+        functools.update_wrapper(self, method)  # type: ignore[arg-type]
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        return functools.partial(self.method, owner if instance is None else instance)
 
 
 class WorkflowModel(models.Model):
@@ -558,17 +576,24 @@ class WorkflowModel(models.Model):
                 raise ValueError(f"{self.state!r} is not a state of workflow {self.workflow_code!r}")
         super().save(*args, **kwargs)
 
-    @classmethod
-    def workflow(cls) -> Workflow:
-        return get(cls.workflow_code)
+    @_class_or_instance
+    def workflow(self_or_cls: Any) -> Workflow:
+        """The item's workflow. Most models follow one workflow (a class attribute); a model
+        whose items follow different workflows makes ``workflow_code`` a field."""
+        return get(self_or_cls.workflow_code)
 
-    @classmethod
-    def initial_state(cls) -> str:
-        return cls.workflow().initial
+    @_class_or_instance
+    def initial_state(self_or_cls: Any) -> str:
+        return self_or_cls.workflow().initial
 
     @property
     def state_name(self) -> str:
         return self.workflow().state_name(self.state)
+
+    def needs_person(self, step: Transition) -> bool:
+        """Must the person concerned be present for ``step``? The workflow says so by default;
+        an item may add steps (e.g. a service definition naming its in-person steps)."""
+        return step.in_person
 
     def clock_budget(self, clock: str) -> int:
         """Working days allowed on ``clock``; subclasses say where the budget comes from."""
@@ -751,8 +776,8 @@ def _transition(
     channel: str | None,
 ) -> Step:
     model = type(item)
-    wf = get(model.workflow_code)
     locked = model._default_manager.select_for_update().get(pk=item.pk)
+    wf = locked.workflow()
     _share_related(item, locked)
     if actor is not None:
         decision = access.check(actor, "view", locked)
@@ -775,7 +800,7 @@ def _transition(
         if not decision:
             raise access.AccessDenied(decision)
     channel = channel or context.current().channel
-    if step.in_person and channel not in IN_PERSON_CHANNELS:
+    if locked.needs_person(step) and channel not in IN_PERSON_CHANNELS:
         raise InPersonRequired(_("「%(action)s」需要本人到场，只能在窗口或自助终端办理。") % {"action": step.name})
     payload = dict(data) if data is not None else None
     if step.input_schema is not None:
@@ -826,7 +851,7 @@ def available_actions(item: WorkflowModel, user: Any) -> list[Transition]:
     Guards are asked too (without input, which is only known when the action is taken), so
     an officer is not offered a button that would be refused; input is checked on taking.
     """
-    wf = get(type(item).workflow_code)
+    wf = item.workflow()
     candidates = wf.transitions_from(item.state)
     if not candidates:
         return []

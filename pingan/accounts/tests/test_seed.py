@@ -141,21 +141,19 @@ def test_small_seed_builds_the_demo_province(credentials):
         demo = profile.id_number in {d.id_number for d in accounts_seed.DEMO_CITIZENS}
         assert profile.user.has_usable_password() == demo
 
-    partners = PartnerProfile.objects.all()
+    # three per city from this app, plus the e-bike app's documented demo dealer
+    partners = PartnerProfile.objects.exclude(user__username="jinan-ebike-dealer")
     assert partners.count() == 16 * 3
     assert set(partners.values_list("partner_kind", flat=True)) == {"security_company", "social_organisation", "dealer"}
     for code in partners.values_list("credit_code", flat=True):
         assert accounts_seed.credit_code_check(code[:17]) == code[17]
         assert accounts_seed.organisation_code_check(code[8:16]) == code[16]
 
-    assert set(SeedRun.objects.values_list("step", flat=True)) == {
-        "orgs.tree",
-        "accounts.demo",
-        "accounts.staff",
-        "accounts.citizens",
-        "accounts.partners",
-        "assignments.plan",
-    }
+    # every registered step ran once (this app's among them)
+    assert set(SeedRun.objects.values_list("step", flat=True)) == {step.name for step in seeding.registered_steps()}
+    assert {"accounts.demo", "accounts.staff", "accounts.citizens", "accounts.partners"} <= set(
+        SeedRun.objects.values_list("step", flat=True)
+    )
 
 
 def test_demo_accounts_sign_in_with_the_password_written_once(credentials):

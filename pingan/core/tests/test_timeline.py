@@ -25,8 +25,32 @@ def chain_events() -> list[TimelineEvent]:
         timeline.record(SUBJECT, "case.closed", data={"names": ["张三", "李四"]}),
     ]
     for number in range(2, 8):
+        forget_transaction_chain()  # as if each were its own transaction (the test has one)
         timeline.record(("test.case", str(number)), "case.opened")
     return recorded
+
+
+def forget_transaction_chain() -> None:
+    transaction.get_connection().__dict__.pop("_pingan_timeline_chain", None)
+
+
+def test_one_transaction_appends_to_one_chain():
+    """Two subjects on different chains, recorded in one transaction, share the first one's
+    chain: a transaction never waits for a second head lock (no lock-order deadlocks)."""
+    first, other = (
+        ("test.case", "1"),
+        next(
+            ("test.case", str(n))
+            for n in range(2, 99)
+            if timeline.chain_for("test.case", str(n)) != timeline.chain_for(*SUBJECT)
+        ),
+    )
+    forget_transaction_chain()
+    with transaction.atomic():
+        a = timeline.record(first, "case.opened")
+        b = timeline.record(other, "case.opened")
+    assert a.chain == b.chain == timeline.chain_for(*first)
+    assert timeline.verify() == []
 
 
 def verify_command() -> tuple[str, str | None]:
@@ -170,6 +194,7 @@ def test_a_deleted_head_row_is_caught(chain_events):
     [broken] = timeline.verify()
     assert broken.chain == chain_events[0].chain
     assert "head row is missing" in broken.problem
+    forget_transaction_chain()
     with pytest.raises(RuntimeError, match="no head row"):
         timeline.record(SUBJECT, "case.more")
 

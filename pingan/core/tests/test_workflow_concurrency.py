@@ -201,3 +201,38 @@ def test_the_sweep_skips_items_another_transaction_holds(people):
     done = deadlines.sweep(now=later)
     assert (done.overdue, done.skipped) == (2, 0)
     assert Ticket.objects.get(pk=ticket.pk).deadline_state == "overdue"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transactions_touching_two_subjects_in_opposite_orders_do_not_deadlock():
+    """One transaction records subject A then B, another B then A, at the same moment, with
+    A and B on different chains. Were each event appended to its subject's chain, each
+    transaction would hold one head lock and wait for the other's: a deadlock. A
+    transaction appends to one chain, so both commit and the timeline verifies."""
+    a = ("test.case", "1")
+    b = next(
+        ("test.case", str(n)) for n in range(2, 99) if timeline.chain_for("test.case", str(n)) != timeline.chain_for(*a)
+    )
+    both_started = threading.Barrier(2, timeout=10)
+    errors: list[BaseException] = []
+
+    def work(first: tuple[str, str], second: tuple[str, str]) -> None:
+        try:
+            with transaction.atomic():
+                timeline.record(first, "case.touched")
+                both_started.wait()
+                timeline.record(second, "case.touched")
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=pair) for pair in ((a, b), (b, a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert timeline.events_for(a).count() == 2
+    assert timeline.events_for(b).count() == 2
+    assert timeline.verify() == []

@@ -1,0 +1,237 @@
+"""E-bike registration throughput (S15: 36 million bicycles plated in Shandong).
+
+Measures, on SQLite (WAL file) and PostgreSQL, each through the real actions:
+
+- **register**: inspect + register one bicycle (row lock, workflow, the city's plate counter,
+  the plate, the e-certificate signed by the credentials app, timeline) — ms per bicycle,
+  one thread;
+- **concurrent register**: bicycles of ONE city registered from N threads at once, each
+  thread with its own connection (all queue on the city's counter row) — registrations/s;
+- **dealer import**: a 500-row CSV of sales, then the same file again (nothing new) — rows/s;
+- **plate check**: the public look-up — ms per check.
+
+    .venv/bin/python -m bench.plates [--db sqlite|postgres|all] [--n 200] [--threads 8] [--rows 500]
+
+Each backend runs in a child process with its own throwaway database (``bench.common``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import common  # noqa: E402
+
+DB_NAME = "pingan_bench_plates"
+
+
+def setup() -> dict[str, Any]:
+    from pingan.accounts import actions as accounts
+    from pingan.accounts.actions import CitizenData
+    from pingan.core.identity import make_resident_id
+    from pingan.ebikes import actions, catalogue
+    from pingan.orgs import actions as orgs
+    from pingan.orgs.models import OrgUnit
+
+    orgs.tree_load()
+    catalogue.catalogue_load()
+    station = OrgUnit.objects.get(code="370102001")
+    officer = accounts.staff_create(badge_number="100001", name="窗口民警", home_org=station, roles=["counter_officer"])
+    dealer_user = accounts.partner_create(
+        username="bench-dealer", organisation="基准测试车行", partner_kind="dealer",
+        credit_code="92370102MA00000001", org=OrgUnit.objects.get(code="370102"),
+    )  # fmt: skip
+    dealer = actions.dealer_authorise(partner=dealer_user)
+    rows = []
+    for number in range(3000):
+        id_number = make_resident_id("370102", dt.date(1980, 1, 1) + dt.timedelta(days=number), number)
+        rows.append(
+            CitizenData(
+                name="测试", id_number=id_number, phone=f"139{number:08d}", birth_date=dt.date(1980, 1, 1),
+                sex="M" if number % 2 else "F", county_code="370102",
+            )
+        )  # fmt: skip
+    accounts.citizens_bulk_register(rows, home_orgs=[station] * len(rows))
+    return {"officer": officer, "dealer": dealer, "dealer_user": dealer_user, "ids": [r.id_number for r in rows]}
+
+
+_frames = iter(range(1, 10**7))
+
+
+def bike_data(product: Any) -> dict[str, str]:
+    number = next(_frames)
+    return {
+        "brand": product.brand, "model": product.model, "colour": "白色",
+        "frame_number": f"BM24A{number:07d}", "motor_number": f"48V350W-{number:07d}",
+        "purchase_date": "2024-06-01", "invoice_number": f"{30000000 + number}",
+    }  # fmt: skip
+
+
+def preregistered(count: int, owners: list[Any]) -> list[Any]:
+    from pingan.ebikes import actions
+    from pingan.ebikes.models import CompliantModel
+
+    product = CompliantModel.objects.filter(certificate_status="valid").order_by("ccc_certificate").first()
+    return [
+        actions.ebike_preregister(actor=None, owner=owners[i % len(owners)], data=bike_data(product))
+        for i in range(count)
+    ]
+
+
+def child(backend: str, n: int, threads: int, rows: int) -> dict[str, Any]:
+    url = common.database_url(backend, DB_NAME)
+    common.drop_database(url)
+    common.django_setup(url)
+    common.migrate()
+    from django.db import connection
+
+    from pingan.accounts.models import User
+    from pingan.core import timeline
+    from pingan.ebikes import actions, imports, queries
+    from pingan.ebikes.models import EBike
+
+    people = setup()
+    officer = people["officer"]
+    owners = list(User.objects.filter(kind="citizen").order_by("pk")[:500])
+    result: dict[str, Any] = {"backend": common.backend_version()}
+
+    # One thread: inspect + register, end to end.
+    bikes = preregistered(n, owners)
+    samples = []
+    for ebike in bikes:
+        started = time.perf_counter()
+        actions.ebike_inspect(ebike=ebike, actor=officer)
+        actions.ebike_register(ebike=ebike, actor=officer)
+        samples.append((time.perf_counter() - started) * 1000)
+    timing = common.Timing(tuple(samples))
+    result["register_ms"] = {"p50": timing.p50, "p95": timing.p95, "n": len(samples)}
+
+    # N threads, one city: all queue on the city's counter row.
+    bikes = preregistered(n, owners)
+    for ebike in bikes:
+        actions.ebike_inspect(ebike=ebike, actor=None)
+    shares = [bikes[i::threads] for i in range(threads)]
+    errors: list[Exception] = []
+
+    def work(share: list[Any]) -> None:
+        try:
+            for ebike in share:
+                try:
+                    actions.ebike_register(ebike=ebike, actor=None)
+                except Exception as error:  # counted and reported
+                    errors.append(error)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work, args=(share,)) for share in shares]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    plates = EBike.objects.filter(plate__isnull=False).values_list("plate__number", flat=True)
+    result["concurrent"] = {
+        "threads": threads,
+        "registrations": n,
+        "per_second": n / elapsed,
+        "errors": len(errors),
+        "distinct_plates": len(set(plates)) == len(plates),
+    }
+
+    # A dealer's file, then the same file again.
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([column.label for column in imports.COLUMNS])
+    from pingan.ebikes.models import CompliantModel
+
+    product = CompliantModel.objects.filter(certificate_status="valid").first()
+    fields = ("brand", "model", "colour", "frame_number", "motor_number", "purchase_date", "invoice_number")
+    for index in range(rows):
+        data = bike_data(product)
+        writer.writerow([people["ids"][index % len(people["ids"])], "13905310001", *[data[f] for f in fields]])
+    content = out.getvalue().encode("utf-8-sig")
+    for label in ("import", "reimport"):
+        started = time.perf_counter()
+        batch = actions.import_batch(
+            dealer=people["dealer"], actor=people["dealer_user"], file_name="bench.csv", content=content
+        )
+        seconds = time.perf_counter() - started
+        result[label] = {
+            "rows": rows,
+            "rows_per_second": rows / seconds,
+            "created": batch.rows_created,
+            "existing": batch.rows_existing,
+        }
+
+    numbers = list(plates[:200])
+    timing, _ = common.measure(lambda: [queries.plate_check(number) for number in numbers], repeat=5, warmup=1)
+    result["plate_check_ms"] = timing.p50 / len(numbers)
+    assert timeline.verify() == [], "the timeline must stay intact"
+    connection.close()
+    common.drop_database(url)
+    return result
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    rows = []
+    for r in results:
+        rows.append(
+            [
+                r["backend"],
+                f"{common.ms(r['register_ms']['p50'])} / {common.ms(r['register_ms']['p95'])}",
+                f"{r['concurrent']['per_second']:.0f} ({r['concurrent']['threads']} threads, "
+                f"{r['concurrent']['errors']} errors, plates distinct: {r['concurrent']['distinct_plates']})",
+                f"{r['import']['rows_per_second']:.0f} (created {r['import']['created']})",
+                f"{r['reimport']['rows_per_second']:.0f} (created {r['reimport']['created']})",
+                common.ms(r["plate_check_ms"]),
+            ]
+        )
+    headers = [
+        "database",
+        "inspect + register, ms p50 / p95",
+        "concurrent registrations/s (one city)",
+        "dealer import rows/s",
+        "same file again rows/s",
+        "plate check ms",
+    ]
+    return f"{common.machine_line()}\n\n{common.markdown_table(headers, rows)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "all"], default="all")
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--rows", type=int, default=500)
+    parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.n, args.threads, args.rows)))
+        return
+    results = []
+    for backend in ["sqlite", "postgres"] if args.db == "all" else [args.db]:
+        command = [sys.executable, "-m", "bench.plates", "--child", backend, "--n", str(args.n)]
+        command += ["--threads", str(args.threads), "--rows", str(args.rows)]
+        output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+        if output.returncode != 0:
+            sys.exit(f"{backend} run failed:\n{output.stderr[-4000:]}")
+        results.append(json.loads(output.stdout.strip().splitlines()[-1]))
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
