@@ -33,7 +33,12 @@ server in the same run.
    the home page ``/`` (``site.views.home``: one template, the menu; the lightest page the
    app has), requested by the same signed-in users. Every request of the measured window is
    timed by the client; gunicorn's access log gives the server-side time of the same
-   requests (``%(D)s``). Any unexpected status fails the run.
+   requests (``%(D)s``). Any unexpected status fails the run. Before the load, ``--solo``
+   rounds of the same pages by one user at a time without think time give each page's cost
+   on an otherwise idle server. The load generator is purpose-built (threads and
+   ``requests`` sessions, no Locust): it needs no gevent monkey-patching in a process that
+   also runs Django, keeps exact (not bucketed) percentiles, and tags each request so the
+   server's own time can be matched to it.
 4. **Output**: a Markdown table per database (printed, and saved with the raw per-request
    samples under ``bench/results/``).
 
@@ -377,8 +382,6 @@ class Plan:
 
 
 def plan_services(rng: random.Random) -> Plan:
-    import json as _json
-
     from pingan.core.identity import encrypt
     from pingan.eservices import catalog, samples
 
@@ -391,7 +394,7 @@ def plan_services(rng: random.Random) -> Plan:
             answers = samples.answers(service.form)
         except ValueError:
             answers = samples.answers(service.form, only_required=True) if samples.fillable(service) else {}
-        sealed[service.code] = encrypt(_json.dumps(answers, ensure_ascii=False, sort_keys=True))
+        sealed[service.code] = encrypt(json.dumps(answers, ensure_ascii=False, sort_keys=True))
     facts = {code: workflow_facts(code) for code in {s.workflow for s in services}}
     return Plan(services, weights, sealed, facts)
 

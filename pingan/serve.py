@@ -36,6 +36,7 @@ def main() -> int:
             "-",
             "--graceful-timeout",
             "10",
+            "--preload",  # load the app (and the service catalogue) once, then fork
         ],
         env=env,
     )

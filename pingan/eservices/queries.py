@@ -12,7 +12,7 @@ from pingan.core import access, timeline
 from pingan.eservices import catalog, formschema
 from pingan.eservices.models import FINISHED_STATES, STAFF_STATES, Application
 
-DEADLINE_FILTERS = ("warning", "overdue", "paused")
+DEADLINE_FILTERS = ("warning", "overdue")  # (paused clocks wait for the applicant: not in the queue)
 
 
 def applications_for(user: Any) -> QuerySet[Application]:
@@ -64,7 +64,7 @@ def queue_page(user: Any, filters: QueueFilters | None, number: Any, per_page: i
     deadline and due_at are all in ``application_queue_idx``), then only those rows are read."""
     page = Paginator(queue(user, filters).values_list("pk", flat=True), per_page).get_page(number)
     ids = list(page.object_list)
-    rows = Application.objects.select_related("org", "applicant").in_bulk(ids)
+    rows = Application.objects.select_related("org", "applicant").defer("form_sealed", "result").in_bulk(ids)
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
 
