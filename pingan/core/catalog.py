@@ -4,6 +4,7 @@ validation error names the file and line an official has to fix."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,31 @@ def load_yaml(path: Path) -> Any:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         raise CatalogError(path, mark.line + 1 if mark else None, str(error.problem)) from None
+
+
+def line_at(document: Any, path: Iterable[Any]) -> int | None:
+    """The line of the node at ``path`` inside a located document (or of its nearest parent):
+    where a JSON Schema error (``error.absolute_path``) points an official."""
+    node, line = document, getattr(document, "line", None)
+    for part in path:
+        if isinstance(node, Located) and part in node:
+            line = node.line_of(str(part))
+            node = node[part]
+        elif isinstance(node, LocatedList) and isinstance(part, int) and part < len(node):
+            line = node.line_at(part)
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def plain(value: Any) -> Any:
+    """Located YAML nodes as plain dicts and lists (for JSON Schema and for freezing)."""
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 def catalog_path(*parts: str) -> Path:

@@ -29,7 +29,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from pingan.core import access, context, deadlines, events, registry, timeline
-from pingan.core.catalog import CatalogError, Located, LocatedList, load_yaml, relative
+from pingan.core.catalog import CatalogError, Located, line_at, load_yaml, plain, relative
 from pingan.core.catalog import roles as role_catalog
 
 IN_PERSON_CHANNELS = frozenset({"counter", "kiosk"})
@@ -220,30 +220,6 @@ class Workflow:
 # --- Loading and checking ------------------------------------------------------------
 
 
-def _line(document: Any, path: Iterable[Any]) -> int | None:
-    """The line of the node at ``path`` inside a located document (or its nearest parent)."""
-    node, line = document, getattr(document, "line", None)
-    for part in path:
-        if isinstance(node, Located) and part in node:
-            line = node.line_of(str(part))
-            node = node[part]
-        elif isinstance(node, LocatedList) and isinstance(part, int) and part < len(node):
-            line = node.line_at(part)
-            node = node[part]
-        else:
-            break
-    return line
-
-
-def _plain(value: Any) -> Any:
-    """Located YAML nodes as plain dicts and lists (for JSON Schema and for freezing)."""
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
 class _Checker:
     def __init__(self, path: Path, document: Any) -> None:
         self.path, self.document, self.where = path, document, relative(path)
@@ -256,12 +232,12 @@ class _Checker:
             self.fail(getattr(self.document, "line", None), "a workflow file must be a mapping")
         validator = jsonschema.Draft202012Validator(SCHEMA)
         errors = sorted(
-            validator.iter_errors(_plain(self.document)), key=lambda e: _line(self.document, e.absolute_path) or 0
+            validator.iter_errors(plain(self.document)), key=lambda e: line_at(self.document, e.absolute_path) or 0
         )
         if errors:
             error = errors[0]
             where = "/".join(str(part) for part in error.absolute_path) or "(top)"
-            self.fail(_line(self.document, error.absolute_path), f"{where}: {error.message}")
+            self.fail(line_at(self.document, error.absolute_path), f"{where}: {error.message}")
 
     def semantics(self) -> Workflow:
         doc = self.document
@@ -303,11 +279,11 @@ class _Checker:
             schema = spec.get("input")
             if schema is not None:
                 try:
-                    jsonschema.validators.validator_for(_plain(schema)).check_schema(_plain(schema))
+                    jsonschema.validators.validator_for(plain(schema)).check_schema(plain(schema))
                 except jsonschema.SchemaError as error:
-                    line = _line(schema, error.path) if error.path else spec.line_of("input")
+                    line = line_at(schema, error.path) if error.path else spec.line_of("input")
                     self.fail(line, f"transition {action!r}: invalid input schema: {error.message}")
-                if _plain(schema).get("type") != "object":
+                if plain(schema).get("type") != "object":
                     self.fail(spec.line_of("input"), f"transition {action!r}: input schema must have type: object")
             for clock in spec.get("clocks") or {}:
                 if clock not in clocks:
@@ -321,7 +297,7 @@ class _Checker:
                     target=spec["to"],
                     roles=tuple(spec["roles"]),
                     guards=tuple(spec.get("guards") or ()),
-                    input_schema=_plain(schema) if schema is not None else None,
+                    input_schema=plain(schema) if schema is not None else None,
                     in_person=bool(spec.get("in_person", False)),
                     clocks=dict(spec.get("clocks") or {}),
                 )

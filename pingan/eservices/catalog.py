@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 import jsonschema
 from django.utils.translation import get_language
 
-from pingan.core.catalog import CatalogError, Located, LocatedList, catalog_path, load_yaml, relative
+from pingan.core.catalog import CatalogError, Located, LocatedList, catalog_path, line_at, load_yaml, plain, relative
 
 CHANNELS = ("online", "app", "kiosk", "counter")
 # The four self-service categories of the smart police stations (智慧警局, S12).
@@ -286,43 +286,20 @@ class ServiceDefinition:
 # --- Located helpers -------------------------------------------------------------------
 
 
-def _line(document: Any, path: Iterable[Any]) -> int | None:
-    """The line of the node at ``path`` inside a located document (or its nearest parent)."""
-    node, line = document, getattr(document, "line", None)
-    for part in path:
-        if isinstance(node, Located) and part in node:
-            line = node.line_of(str(part))
-            node = node[part]
-        elif isinstance(node, LocatedList) and isinstance(part, int) and part < len(node):
-            line = node.line_at(part)
-            node = node[part]
-        else:
-            break
-    return line
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
 def _structure(where: str, document: Any, schema: dict[str, Any]) -> None:
     """Raise for the JSON Schema error of ``document`` that comes first in the file."""
-    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(_plain(document)))
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(plain(document)))
     if not errors:
         return
-    first = min(_line(document, error.absolute_path) or 0 for error in errors)
-    error = jsonschema.exceptions.best_match(e for e in errors if (_line(document, e.absolute_path) or 0) == first)
+    first = min(line_at(document, error.absolute_path) or 0 for error in errors)
+    error = jsonschema.exceptions.best_match(e for e in errors if (line_at(document, e.absolute_path) or 0) == first)
     place = "/".join(str(part) for part in error.absolute_path) or "(top)"
-    line = _line(document, error.absolute_path)
+    line = line_at(document, error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         # Point at the unexpected key itself, not at the mapping that holds it.
         allowed = error.schema.get("properties", {})
         extra = [key for key in error.instance if key not in allowed]
-        line = _line(document, [*error.absolute_path, extra[0]]) if extra else line
+        line = line_at(document, [*error.absolute_path, extra[0]]) if extra else line
     raise CatalogError(where, line, f"{place}: {error.message}")
 
 
@@ -454,8 +431,8 @@ class _ServiceChecker:
                     steps.line_at(index),
                     f"in-person step {step!r} is not an action of workflow {spec['workflow']!r} ({', '.join(actions)})",
                 )
-        legal = TimeLimit(**_plain(spec["legal_limit"]))
-        promised = TimeLimit(**_plain(spec["promised_limit"]))
+        legal = TimeLimit(**plain(spec["legal_limit"]))
+        promised = TimeLimit(**plain(spec["promised_limit"]))
         if promise_exceeds_law(promised, legal):
             self.fail(
                 spec.line_of("promised_limit"),
@@ -500,7 +477,7 @@ class _ServiceChecker:
             handled_at=spec["handled_at"],
             workflow=spec["workflow"],
             in_person_steps=tuple(steps),
-            form=_plain(spec["form"]),
+            form=plain(spec["form"]),
             documents=documents,
             credential=credential,
             handler=spec.get("handler"),
@@ -513,10 +490,10 @@ class _ServiceChecker:
         )
 
     def form(self, form: Located) -> None:
-        problem = form_schema_error(_plain(form))
+        problem = form_schema_error(plain(form))
         if problem is not None:
             path, message = problem
-            self.fail(_line(form, path) if path else self.spec.line_of("form"), f"invalid form schema: {message}")
+            self.fail(line_at(form, path) if path else self.spec.line_of("form"), f"invalid form schema: {message}")
         for key in form:
             if key not in FORM_TOP_KEYS:
                 self.fail(form.line_of(key), f"form: {key!r} is outside the supported subset ({_list(FORM_TOP_KEYS)})")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import jsonschema
 from django.utils.translation import get_language
 
-from pingan.core.catalog import CatalogError, Located, LocatedList, catalog_path, load_yaml, relative
+from pingan.core.catalog import CatalogError, catalog_path, line_at, load_yaml, plain, relative
 
 CHANNELS = ("online", "counter", "kiosk")  # what a Rateable's channel may be
 LEVEL_VALUES = (5, 4, 3, 2, 1)
@@ -147,28 +146,6 @@ class Scheme:
         return [(value, level.name) for value, level in self.levels.items()]
 
 
-def _line(document: Any, path: Iterable[Any]) -> int | None:
-    node, line = document, getattr(document, "line", None)
-    for part in path:
-        if isinstance(node, Located) and part in node:
-            line = node.line_of(str(part))
-            node = node[part]
-        elif isinstance(node, LocatedList) and isinstance(part, int) and part < len(node):
-            line = node.line_at(part)
-            node = node[part]
-        else:
-            break
-    return line
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
 def load(path: Path) -> Scheme:
     """Load and check a scheme file (``CatalogError`` naming file and line if invalid)."""
     where = relative(path)
@@ -176,13 +153,13 @@ def load(path: Path) -> Scheme:
     if not isinstance(document, dict):
         raise CatalogError(where, getattr(document, "line", None), "the rating scheme must be a mapping")
     errors = sorted(
-        jsonschema.Draft202012Validator(SCHEMA).iter_errors(_plain(document)),
-        key=lambda e: _line(document, e.absolute_path) or 0,
+        jsonschema.Draft202012Validator(SCHEMA).iter_errors(plain(document)),
+        key=lambda e: line_at(document, e.absolute_path) or 0,
     )
     if errors:
         error = errors[0]
         at = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        raise CatalogError(where, _line(document, error.absolute_path), f"{at}: {error.message}")
+        raise CatalogError(where, line_at(document, error.absolute_path), f"{at}: {error.message}")
     levels: dict[int, Level] = {}
     codes: set[str] = set()
     for index, spec in enumerate(document["levels"]):
