@@ -27,6 +27,19 @@ def citizen_by_id_number(user: Any, id_number: str) -> CitizenProfile | None:
     return citizens_for(user).filter(id_number_hash=blind_index(number, purpose="id_number")).first()
 
 
+def citizen_account_for_id_number(id_number: str) -> User | None:
+    """The active citizen account holding ``id_number`` — a system lookup (no acting user:
+    a kiosk identifying someone, a dealer's sales file naming a buyer). Exact match on the
+    keyed hash: nothing is decrypted. Callers must not reveal whether it found anyone."""
+    number = parse_resident_id(id_number).number
+    profile = (
+        CitizenProfile.objects.select_related("user")
+        .filter(id_number_hash=blind_index(number, purpose="id_number"), user__is_active=True, user__kind="citizen")
+        .first()
+    )
+    return profile.user if profile is not None else None
+
+
 def posts_for(user: Any) -> QuerySet[Post]:
     return access.scope(user, Post.objects.select_related("user", "org"))
 

@@ -20,7 +20,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.accounts.models import CitizenProfile, PartnerKind, PartnerProfile, User
+from pingan.accounts import queries as accounts_queries
+from pingan.accounts.models import PartnerKind, PartnerProfile, User
 from pingan.core import access, context, events, timeline, workflow
 from pingan.core.identity import blind_index, parse_resident_id
 from pingan.ebikes import certificates, rules
@@ -75,8 +76,7 @@ def _id_hash(number: str) -> str:
 
 
 def citizen_by_id(number: str) -> User | None:
-    profile = CitizenProfile.objects.select_related("user").filter(id_number_hash=_id_hash(number)).first()
-    return profile.user if profile is not None and profile.user.is_active else None
+    return accounts_queries.citizen_account_for_id_number(number)
 
 
 def _refuse(actor: Any, subject: Any, reason: str, *, status: int = 403, action: str = "act") -> None:

@@ -11,7 +11,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from pingan.accounts.models import CitizenProfile, Post, User
+from pingan.accounts import queries as accounts_queries
+from pingan.accounts.models import Post, User
 from pingan.core import context, deadlines, seeding, workflow
 from pingan.core.seeding import SeedContext
 from pingan.eservices import actions, catalog, samples
@@ -164,17 +165,13 @@ def seed_applications(ctx: SeedContext) -> dict[str, Any]:
 def _demo_citizens(services: list[catalog.ServiceDefinition], now: dt.datetime) -> int:
     """The documented demo citizens get one application in each interesting state."""
     from pingan.accounts.seed import DEMO_CITIZENS
-    from pingan.core.identity import blind_index
 
     created = 0
     for demo in DEMO_CITIZENS:
-        profile = (
-            CitizenProfile.objects.filter(id_number_hash=blind_index(demo.id_number, purpose="id_number"))
-            .select_related("user", "home_org")
-            .first()
-        )
-        if profile is None:
+        account = accounts_queries.citizen_account_for_id_number(demo.id_number)
+        if account is None:
             continue
+        profile = account.citizen
         station = profile.home_org
         officer, chief = _counter_officer(station), _chief(station)
         if officer is None:
