@@ -128,24 +128,32 @@ def full_checks(payloads: list[str], keyset: Any, revoked: Any = None) -> Callab
     return run
 
 
-def rate(function: Callable[[], None], per_call: int, *, repeat: int, min_seconds: float) -> tuple[float, float]:
-    """Operations per second of CPU time (this thread) and per second of wall-clock time: the
-    medians of ``repeat`` runs of at least ``min_seconds`` each. On a shared machine the CPU
-    rate is what one core does; the wall-clock rate also counts time other processes took."""
-    function()  # warm up
-    cpu_rates, wall_rates = [], []
+def rates(
+    functions: list[Callable[[], None]], per_call: int, *, repeat: int, min_seconds: float
+) -> list[tuple[float, float]]:
+    """Operations per second of CPU time (this thread) and per second of wall-clock time for
+    each function: the medians of ``repeat`` runs of at least ``min_seconds`` each. The runs
+    are interleaved (round ``r`` times every function once), so a change of the machine's
+    speed during the measurement — another process starting, the host's clock — falls on all
+    of them alike and the ratios stay fair. On a shared machine the CPU rate is what one core
+    does; the wall-clock rate also counts time other processes took."""
+    for function in functions:
+        function()  # warm up
+    cpu_rates: list[list[float]] = [[] for _ in functions]
+    wall_rates: list[list[float]] = [[] for _ in functions]
     for _ in range(repeat):
-        calls, started, cpu_started = 0, time.perf_counter(), time.thread_time()
-        while True:
-            function()
-            calls += 1
-            elapsed = time.perf_counter() - started
-            if elapsed >= min_seconds:
-                break
-        cpu = time.thread_time() - cpu_started
-        cpu_rates.append(calls * per_call / cpu)
-        wall_rates.append(calls * per_call / elapsed)
-    return statistics.median(cpu_rates), statistics.median(wall_rates)
+        for index, function in enumerate(functions):
+            calls, started, cpu_started = 0, time.perf_counter(), time.thread_time()
+            while True:
+                function()
+                calls += 1
+                elapsed = time.perf_counter() - started
+                if elapsed >= min_seconds:
+                    break
+            cpu = time.thread_time() - cpu_started
+            cpu_rates[index].append(calls * per_call / cpu)
+            wall_rates[index].append(calls * per_call / elapsed)
+    return [(statistics.median(c), statistics.median(w)) for c, w in zip(cpu_rates, wall_rates, strict=True)]
 
 
 def main(argv: list[str]) -> int:
@@ -169,9 +177,9 @@ def main(argv: list[str]) -> int:
             ("verify.verify + revocation list (10,000 serials)", full_checks(payloads, keyset, revoked)),
             ("verify.verify(payload, keys.json dict)", full_checks(payloads, document)),
         ]
+        measured = rates([f for _, f in measures], len(payloads), repeat=args.repeat, min_seconds=args.min_seconds)
         raw = None
-        for label, function in measures:
-            per_second, wall = rate(function, len(payloads), repeat=args.repeat, min_seconds=args.min_seconds)
+        for (label, _function), (per_second, wall) in zip(measures, measured, strict=True):
             raw = raw or per_second
             if suite_name == "Ed25519" and label == "verify.verify(payload, KeySet)":
                 ed25519_rate = per_second

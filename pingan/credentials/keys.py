@@ -140,7 +140,8 @@ def keyset_document() -> dict[str, Any]:
 
 
 def keyset() -> verify.KeySet:
-    return verify.KeySet.from_json(keyset_document())
+    """The published keys, loaded (their public keys parsed once while the list is unchanged)."""
+    return verify.load_keyset(keyset_document())
 
 
 def revocation_list() -> verify.RevocationList:

@@ -27,7 +27,12 @@ def b64url_encode(data: bytes) -> str:
 
 
 _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+# base64url -> standard base64, with the three characters base64url does not have ("+",
+# "/", padding "=") turned into "!", which the strict decoder refuses: one pass over the
+# text checks and converts it (a membership test such as ``b"+" in raw`` would cost more
+# than the decoding: bytes.__contains__ first tries its argument as an integer and formats
+# the TypeError it then discards).
+_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADDING = {0: b"", 2: b"==", 3: b"="}
 # The last character of a canonical encoding leaves its unused low bits zero (4 bits after
 # 2 characters of a group, 2 bits after 3), so each value has exactly one spelling.
@@ -42,19 +47,19 @@ def b64url_decode(text: str) -> bytes:
     """Strict, canonical unpadded base64url (raises ``ValueError`` on anything else)."""
     if type(text) is not str:
         raise ValueError("not base64url")
-    raw = text.encode("ascii")  # UnicodeEncodeError is a ValueError
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        raise ValueError("not base64url: not ASCII") from None
     remainder = len(raw) % 4
-    if (
-        not raw
-        or remainder == 1
-        or raw[-1] not in _CANONICAL_LAST[remainder]
-        or b"+" in raw
-        or b"/" in raw
-        or b"=" in raw
-    ):
+    if not raw or remainder == 1 or raw[-1] not in _CANONICAL_LAST[remainder]:
         raise ValueError("not canonical base64url")
-    # strict_mode refuses any character outside the alphabet (binascii.Error is a ValueError).
-    return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[remainder], strict_mode=True)
+    # strict_mode refuses any character outside the alphabet, so also "+", "/" and "="
+    # (made "!" above) in the text.
+    try:
+        return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[remainder], strict_mode=True)
+    except binascii.Error as error:
+        raise ValueError(f"not base64url: {error}") from None
 
 
 class Suite(Protocol):

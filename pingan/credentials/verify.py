@@ -24,11 +24,14 @@ Body keys: ``v`` (1), ``kid``, ``k`` (kind), ``id`` (serial), ``st`` (status at 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from json.scanner import make_scanner
 from typing import Any
 
 from pingan.credentials import suites
@@ -127,9 +130,14 @@ class KeySet:
 
     def __init__(self, keys: Iterable[PublishedKey]) -> None:
         self.keys: dict[str, PublishedKey] = {}
+        self.suites: dict[str, suites.Suite] = {}  # each key's suite, looked up once
         for key in keys:
             if key.kid in self.keys:
                 raise KeySetError(f"key {key.kid!r} listed twice")
+            try:
+                self.suites[key.kid] = suites.get(key.suite)
+            except LookupError as error:
+                raise KeySetError(f"key {key.kid!r}: {error}") from None
             self.keys[key.kid] = key
 
     @classmethod
@@ -175,6 +183,25 @@ class KeySet:
         return len(self.keys)
 
 
+# The last document turned into a KeySet, and a copy of it as it was then: a verifier that
+# hands ``verify()`` the ``keys.json`` document on every call (or a server that reads it
+# from its database on every request) parses and loads its public keys once, not on every
+# call. Reused only for a document *equal* to the copy, so a changed document (a new key,
+# a retirement) is loaded afresh.
+_loaded_keyset: tuple[Any, KeySet] | None = None
+
+
+def load_keyset(document: Mapping[str, Any] | str | bytes) -> KeySet:
+    """:meth:`KeySet.from_json`, remembering the last document loaded."""
+    global _loaded_keyset
+    cached = _loaded_keyset
+    if cached is not None and type(cached[0]) is type(document) and cached[0] == document:
+        return cached[1]
+    keyset = KeySet.from_json(document)
+    _loaded_keyset = (copy.deepcopy(document), keyset)
+    return keyset
+
+
 # --- Revocation list ---------------------------------------------------------------------
 
 
@@ -189,6 +216,23 @@ class RevocationList:
     suspended: frozenset[str] = frozenset()
     issued_at: float | None = None
     kid: str = ""
+
+
+# The last signed revocation list read from a document, by the key set it was checked
+# against and a copy of the document: ``verify(..., revoked=<document>)`` checks the list's
+# signature once per document, not on every call. Reused only for an equal document and the
+# same KeySet object, so an altered list is checked (and refused) afresh.
+_loaded_revocations: tuple[KeySet, Any, RevocationList] | None = None
+
+
+def _revocations_from_document(document: Mapping[str, Any] | str | bytes, keyset: KeySet) -> RevocationList:
+    global _loaded_revocations
+    cached = _loaded_revocations
+    if cached is not None and cached[0] is keyset and type(cached[1]) is type(document) and cached[1] == document:
+        return cached[2]
+    revocations = load_revocation_list(document, keyset)
+    _loaded_revocations = (keyset, copy.deepcopy(document), revocations)
+    return revocations
 
 
 def load_revocation_list(document: Mapping[str, Any] | str | bytes, keyset: KeySet) -> RevocationList:
@@ -293,41 +337,59 @@ class Result:
 
 
 _MALFORMED = Result(valid=False, code="malformed")
-_decode_json = json.JSONDecoder().decode
+# The JSON scanner itself (the C one): JSONDecoder.decode() adds two regular-expression
+# passes for surrounding whitespace, which a body never has. The scanner raises
+# StopIteration where there is no JSON value at all and ValueError for broken JSON.
+_scan_json = make_scanner(json.JSONDecoder())
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+# Date text -> proleptic ordinal (None: not a date). Bodies repeat a few dates (issued on,
+# valid until) over and over, so each is parsed once; the memory is bounded.
+_days: dict[str, int | None] = {}
+_DAYS_KEPT = 4096
+_NOT_SEEN = -1
 
 
-def _date(value: Any) -> dt.date | None:
-    if not isinstance(value, str) or len(value) != 10:
+def _day(value: Any) -> int | None:
+    """The day number (``date.toordinal()``) of a ``YYYY-MM-DD`` text; ``None`` for anything else."""
+    if type(value) is not str or len(value) != 10:
         return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
+    day = _days.get(value, _NOT_SEEN)
+    if day != _NOT_SEEN:
+        return day
+    day = None
+    if _ISO_DATE(value):
+        try:
+            day = dt.date.fromisoformat(value).toordinal()
+        except ValueError:
+            day = None
+    if len(_days) >= _DAYS_KEPT:
+        _days.clear()
+    _days[value] = day
+    return day
 
 
-def _body_ok(body: Any) -> bool:
+def _fields_ok(body: dict[str, Any]) -> bool:
     """The body has every field, with the right types (nothing is trusted before this)."""
-    if not isinstance(body, dict) or body.get("v") != VERSION:
-        return False
-    kid, kind, serial, status = body.get("kid"), body.get("k"), body.get("id"), body.get("st")
-    gen, pex, claims, predicates = body.get("gen"), body.get("pex"), body.get("c"), body.get("p")
-    expires = body.get("exp")
+    get = body.get
+    kid, kind, serial, status, expires = get("kid"), get("k"), get("id"), get("st"), get("exp")
+    gen, pex, claims, predicates = get("gen"), get("pex"), get("c"), get("p")
     return (
-        isinstance(kid, str)
-        and bool(kid)
-        and isinstance(kind, str)
-        and bool(kind)
-        and isinstance(serial, str)
-        and bool(serial)
+        get("v") == VERSION
+        and type(kid) is str
+        and kid != ""
+        and type(kind) is str
+        and kind != ""
+        and type(serial) is str
+        and serial != ""
         and status in STATUSES
-        and _date(body.get("iat")) is not None
-        and (expires is None or _date(expires) is not None)
+        and _day(get("iat")) is not None
+        and (expires is None or _day(expires) is not None)
         and type(gen) is int
         and type(pex) is int
         and 0 <= gen < pex < MAX_TIMESTAMP
-        and isinstance(claims, dict)
-        and isinstance(predicates, dict)
-        and all(type(value) is bool for value in predicates.values())
+        and type(claims) is dict
+        and type(predicates) is dict
+        and (not predicates or all(value is True or value is False for value in predicates.values()))
     )
 
 
@@ -342,7 +404,7 @@ def _epoch(now: dt.datetime | float | None) -> float:
 
 
 def _as_keyset(keyset: KeySet | Mapping[str, Any]) -> KeySet:
-    return keyset if isinstance(keyset, KeySet) else KeySet.from_json(keyset)
+    return keyset if isinstance(keyset, KeySet) else load_keyset(keyset)
 
 
 def _as_revocations(
@@ -351,8 +413,11 @@ def _as_revocations(
     if revoked is None or isinstance(revoked, RevocationList):
         return revoked
     if isinstance(revoked, Mapping):
-        return load_revocation_list(revoked, keyset)
+        return _revocations_from_document(revoked, keyset)
     return RevocationList(revoked=frozenset(revoked))
+
+
+_b64 = suites.b64url_decode
 
 
 def verify(
@@ -369,26 +434,27 @@ def verify(
     Never raises for a bad payload: the result says what is wrong."""
     keys = keyset if type(keyset) is KeySet else _as_keyset(keyset)
     revocations = revoked if revoked is None or type(revoked) is RevocationList else _as_revocations(revoked, keys)
-    moment = _epoch(now)
+    moment = time.time() if now is None else _epoch(now)
     if type(payload) is not str or len(payload) > MAX_PAYLOAD_CHARS:
         return _MALFORMED
-    payload = payload.strip()
-    parts = payload.split(".")
+    parts = payload.strip().split(".")
     if len(parts) != 3 or parts[0] != PREFIX:
         return _MALFORMED
+    encoded = parts[1]
     try:
-        body = _decode_json(suites.b64url_decode(parts[1]).decode("utf-8"))
-        signature = suites.b64url_decode(parts[2])
-    except ValueError:  # bad base64, bad UTF-8 and bad JSON are all ValueErrors
+        text = _b64(encoded).decode("utf-8")
+        body, end = _scan_json(text, 0)
+        signature = _b64(parts[2])
+    except (ValueError, StopIteration):  # bad base64, bad UTF-8, bad JSON, no JSON
         return _MALFORMED
-    if not _body_ok(body):
+    if end != len(text) or type(body) is not dict or not _fields_ok(body):
         return _MALFORMED
     kid = body["kid"]
     key = keys.keys.get(kid)
     if key is None:
         return Result(valid=False, code="unknown_key", kid=kid)
-    suite = key.scheme
-    signed = f"{PREFIX}.{parts[1]}".encode("ascii")
+    suite = keys.suites.get(kid) or key.scheme
+    signed = f"{PREFIX}.{encoded}".encode("ascii")
     if not suite.signature_well_formed(signature):
         return Result(valid=False, code="wrong_signature", kid=kid)
     if not suite.verify(key.public_key, signature, signed):
@@ -414,9 +480,7 @@ def verify(
     elif status == "suspended" or (revocations is not None and serial in revocations.suspended):
         code = "suspended"
     # "Today" is China's calendar day at ``moment`` (as a proleptic ordinal, like date.toordinal()).
-    elif expires is not None and dt.date.fromisoformat(expires).toordinal() < (
-        int(moment + CHINA_OFFSET_SECONDS) // 86400 + EPOCH_ORDINAL
-    ):
+    elif expires is not None and _day(expires) < int(moment + CHINA_OFFSET_SECONDS) // 86400 + EPOCH_ORDINAL:
         code = "credential_expired"
     else:
         code = "valid"

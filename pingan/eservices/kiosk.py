@@ -263,6 +263,7 @@ def code_request(*, kiosk: Kiosk, id_number: str) -> KioskCode:
             % {"code": code, "minutes": minutes, "station": kiosk.station.name},
             channels=("sms",),
             subject=row,
+            immediate=True,  # the citizen is standing at the kiosk, waiting for it
         )
     return row
 

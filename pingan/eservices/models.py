@@ -78,12 +78,21 @@ class Application(WorkflowModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             # The workbench: a jurisdiction's open work by deadline, and its counts, from the
-            # index alone (path range, state and deadline state read from the entries; only
-            # the page's rows are fetched). Not a partial index: SQLite cannot match a partial
-            # index's "state IN (...)" to a query whose values are bound parameters.
-            models.Index(fields=["org_path", "state", "deadline_state", "due_at"], name="application_queue_idx"),
+            # index alone (path range, state, deadline state and department read from the
+            # entries; only the page's rows are fetched), also when filtered by department.
+            # Not a partial index: SQLite cannot match a partial index's "state IN (...)" to a
+            # query whose values are bound parameters.
+            models.Index(
+                fields=["org_path", "state", "deadline_state", "due_at", "department"], name="application_queue_idx"
+            ),
             models.Index(fields=["applicant", "-created_at"], name="application_mine_idx"),
-            models.Index(fields=["service_code", "state"], name="application_service_idx"),
+            # The workbench filtered by service: the service, then the jurisdiction's path range
+            # (the planners pick it over the one above for that filter on both databases); also
+            # any lookup by service (the API's filter).
+            models.Index(
+                fields=["service_code", "org_path", "state", "deadline_state", "due_at"],
+                name="application_service_idx",
+            ),
             # Indicators: applications completed in a period.
             models.Index(fields=["completed_at", "state", "org_path"], name="application_completed_idx"),
         ]

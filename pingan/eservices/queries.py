@@ -42,8 +42,9 @@ class QueueFilters:
 
 def queue(user: Any, filters: QueueFilters | None = None) -> QuerySet[Application]:
     """The workbench: work waiting for the staff in the user's jurisdiction, nearest
-    deadline first. Filters on the path copy (``org_path``) and ``due_at`` only, so the
-    (org_path, due_at) index serves it at 10^6 applications."""
+    deadline first. Scoped by the path copy (``org_path``), never a join, so at 10^6
+    applications ``application_queue_idx`` serves it unfiltered and filtered by state,
+    deadline or department, and ``application_service_idx`` filtered by service."""
     filters = filters or QueueFilters()
     query = access.scope(user, Application.objects.all(), "act").filter(state__in=STAFF_STATES)
     if filters.department:
@@ -59,10 +60,17 @@ def queue(user: Any, filters: QueueFilters | None = None) -> QuerySet[Applicatio
     return query.select_related("org", "applicant").order_by("due_at", "id")
 
 
-def queue_page(user: Any, filters: QueueFilters | None, number: Any, per_page: int = 50) -> Page:
+def queue_page(
+    user: Any, filters: QueueFilters | None, number: Any, per_page: int = 50, *, total: int | None = None
+) -> Page:
     """One page of the queue: the page's ids come from the index alone (path, state,
-    deadline and due_at are all in ``application_queue_idx``), then only those rows are read."""
-    page = Paginator(queue(user, filters).values_list("pk", flat=True), per_page).get_page(number)
+    deadline and due_at are all in ``application_queue_idx``), then only those rows are read.
+    ``total``: the size of the unfiltered queue when the caller has just counted it
+    (:func:`queue_counts`), which spares the paginator its own count of the same rows."""
+    paginator = Paginator(queue(user, filters).values_list("pk", flat=True), per_page)
+    if total is not None and (filters is None or filters == QueueFilters()):
+        paginator.count = total  # a cached_property: set on the instance, the COUNT is not run
+    page = paginator.get_page(number)
     ids = list(page.object_list)
     rows = Application.objects.select_related("org", "applicant").defer("form_sealed", "result").in_bulk(ids)
     page.object_list = [rows[pk] for pk in ids if pk in rows]

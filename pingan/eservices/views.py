@@ -422,7 +422,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
         deadline=request.GET.get("deadline", "")[:10],
         search=request.GET.get("q", "")[:30],
     )
-    page = queries.queue_page(request.user, filters, request.GET.get("page"))
+    counts = queries.queue_counts(request.user)
+    page = queries.queue_page(request.user, filters, request.GET.get("page"), total=counts["total"])
     services = catalog.services()
     for row in page.object_list:  # names once per row, not through the catalogue in the template
         row.service_label = services[row.service_code].name if row.service_code in services else row.service_code
@@ -430,7 +431,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     context_data = {
         "page": page,
         "filters": filters,
-        "counts": queries.queue_counts(request.user),
+        "counts": counts,
         "departments": [(code, display.department_name(code)) for code in catalog.departments_in_use()],
         # the service list once a department is chosen (313 options on every page cost ~10 ms)
         "services": sorted(

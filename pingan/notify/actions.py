@@ -6,9 +6,11 @@
                    subject=application, dedupe_key=f"eservices.application.{application.pk}.accepted")
 
 The rows are written in the transaction of the change they report: a rolled-back change
-sends nothing, a committed one is delivered — by an attempt right after the commit, and
-by the worker's ``notify.deliver`` job until every message is delivered (see
-``docs/notifications.md``).
+sends nothing, a committed one is delivered by the worker's ``notify.deliver`` job, retried
+until it is delivered (see ``docs/notifications.md``). The request that made the change
+does not wait for a mail server or an SMS gateway — except for a message someone is
+waiting for at that moment (a one-time code at a kiosk): ``immediate=True`` makes one
+attempt right after the commit, and the worker retries whatever that attempt leaves.
 """
 
 from __future__ import annotations
@@ -50,10 +52,10 @@ def _subject_key(subject: Any) -> tuple[str, str]:
 
 
 def _clean(
-    *, user: Any, title: str, body: str, url: str, channels: Iterable[str], dedupe_key: str | None
+    *, user: Any, title: str, body: str, url: str, channels: Iterable[str], dedupe_key: str | None, bulk: bool = False
 ) -> tuple[str, str, str, list[str], str | None]:
     errors: dict[str, list[str]] = {}
-    if getattr(user, "pk", None) is None:
+    if not bulk and getattr(user, "pk", None) is None:
         errors["user"] = [_("请指定接收人。")]
     title = (title or "").strip()
     body = (body or "").strip()
@@ -96,6 +98,7 @@ def enqueue(
     channels: Sequence[str] = DEFAULT_CHANNELS,
     subject: Any = None,
     dedupe_key: str | None = None,
+    immediate: bool = False,
 ) -> list[Message]:
     """Queue ``title``/``body`` to ``user`` on each of ``channels``; one row per channel.
 
@@ -103,8 +106,11 @@ def enqueue(
     pair) is what the message is about; the queueing is recorded on its timeline.
     With ``dedupe_key``, a message already queued for this user, channel and key is
     returned instead of queueing another (idempotent). In-app messages are delivered on
-    commit by being stored; e-mail and SMS go through the outbox. Raises
-    ``ValidationError`` for bad input, including text that holds an ID number.
+    commit by being stored; e-mail and SMS go through the outbox and are sent by the
+    worker. ``immediate`` (for a message the person is waiting for, such as a one-time
+    code) also tries to send them right after the commit, in this process; so does every
+    message when ``settings.NOTIFY_SEND_ON_COMMIT`` is on. Raises ``ValidationError`` for
+    bad input, including text that holds an ID number.
     """
     title, body, url, wanted, dedupe_key = _clean(
         user=user, title=title, body=body, url=url, channels=channels, dedupe_key=dedupe_key
@@ -162,9 +168,56 @@ def enqueue(
             },
         )
         pending = [message.pk for message in created if message.status == Status.CREATED]
-        if pending and getattr(settings, "NOTIFY_SEND_ON_COMMIT", True):
+        if pending and (immediate or getattr(settings, "NOTIFY_SEND_ON_COMMIT", False)):
             transaction.on_commit(lambda: _attempt_now(pending))
     return messages
+
+
+IN_APP_BATCH = 2000
+
+
+@transaction.atomic
+def enqueue_in_app_many(
+    *, user_ids: Iterable[int], title: str, body: str, url: str = "", subject: Any, dedupe_key: str, event: str
+) -> int:
+    """One in-app message to each of ``user_ids``, in the caller's transaction, for news that
+    reaches tens of thousands at once (an emergency alert): rows go in batches of 2,000, a
+    user who already has a message with ``dedupe_key`` gets no second one (the outbox's
+    unique index), and ONE timeline event ``event`` on ``subject`` records the count — not
+    one per person as ``enqueue`` does. In-app messages are delivered by being stored.
+    Returns how many were offered to the outbox."""
+    title, body, url, _channels, dedupe_key = _clean(
+        user=None, title=title, body=body, url=url, channels=(Channel.IN_APP,), dedupe_key=dedupe_key, bulk=True
+    )
+    subject_type, subject_id = _subject_key(subject)
+    now = timezone.now()
+    total = 0
+    batch: list[Message] = []
+    for user_id in user_ids:
+        batch.append(
+            Message(
+                recipient_id=user_id,
+                channel=Channel.IN_APP,
+                status=Status.DELIVERED,
+                title=title,
+                body=body,
+                url=url,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                dedupe_key=dedupe_key,
+                next_attempt_at=None,
+                delivered_at=now,
+            )
+        )
+        total += 1
+        if len(batch) >= IN_APP_BATCH:
+            Message.objects.bulk_create(batch, ignore_conflicts=True)
+            batch.clear()
+    if batch:
+        Message.objects.bulk_create(batch, ignore_conflicts=True)
+    if total:
+        timeline.record(subject, event, data={"in_app_messages": total, "dedupe_key": dedupe_key, "title": title})
+    return total
 
 
 def _create_one_by_one(messages: list[Message], *, user: Any, dedupe_key: str) -> list[Message]:
@@ -182,8 +235,9 @@ def _create_one_by_one(messages: list[Message], *, user: Any, dedupe_key: str) -
 
 
 def _attempt_now(message_ids: list[int]) -> None:
-    """The attempt right after commit; the worker retries whatever this leaves. The system
-    sends (and reads the mobile number), not the person whose request queued the message."""
+    """The attempt right after commit (``immediate``); the worker retries whatever this
+    leaves. The system sends (and reads the mobile number), not the person whose request
+    queued the message."""
     from pingan.notify import delivery
 
     try:

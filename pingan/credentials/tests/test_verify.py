@@ -112,6 +112,12 @@ def test_the_payload_is_compact_text_for_a_qr_code(issuer):
         "PA1." + b64(b"[1,2]") + "." + b64(b"x" * 64),
         "PA1." + b64(b"\xff\xfe") + "." + b64(b"x" * 64),
         "PA1.eyJ2IjoxfQ=.AAAA",
+        "PA1.eyJ2Ijo+fQ.AAAA",
+        "PA1.eyJ2Ijo/fQ.AAAA",
+        "PA1. eyJ2IjoxfQ.AAAA",
+        "PA1." + b64(b' {"v":1}') + "." + b64(b"x" * 64),
+        "PA1." + b64(b'{"v":1} ') + "." + b64(b"x" * 64),
+        "PA1." + b64(b'{"v":1}{}') + "." + b64(b"x" * 64),
         "PA1." + "A" * 5000 + ".AAAA",
     ],
 )
@@ -130,7 +136,12 @@ def test_malformed_payloads_are_refused(issuer, payload):
         {"kid": ""},
         {"st": "lost"},
         {"iat": "2025-13-01"},
+        {"iat": "2025-02-30"},
+        {"iat": "2025-W01-1"},  # an ISO week date: fromisoformat() takes it, the format does not
+        {"iat": "２０２５-01-02"},
+        {"iat": None},
         {"exp": "soon"},
+        {"exp": "20310101"},
         {"gen": "1750000000"},
         {"gen": True},
         {"pex": NOW},
@@ -376,3 +387,58 @@ def test_flipping_any_byte_of_the_payload_invalidates_it(position, value):
 _SHARED = Issuer(kid="shared")
 _SHARED_KEYS = keyset(_SHARED)
 _SHARED_PAYLOAD = _SHARED.present()
+
+
+@pytest.mark.parametrize(
+    "text", ["", "A", "AB", "AAB", "AA+A", "AA/A", "AAA=", "AA==", "AAAA====", "AA A", "AA!A", "ÀAAA", "AAAA\n"]
+)
+def test_base64url_is_strict_and_canonical(text):
+    with pytest.raises(ValueError, match="base64url"):
+        suites.b64url_decode(text)
+
+
+def test_base64url_round_trips():
+    for size in range(1, 70):
+        data = bytes(range(256))[:size] + b"\xff" * (size // 3)
+        assert suites.b64url_decode(suites.b64url_encode(data)) == data
+
+
+def test_the_key_set_document_is_loaded_once_and_again_when_it_changes(issuer):
+    document = {"keys": [issuer.entry]}
+    first = verify.load_keyset(document)
+    assert verify.load_keyset(json.loads(json.dumps(document))) is first  # an equal document
+    assert verify.verify(issuer.present(), document, now=NOW).valid
+
+    document["keys"][0] = {**issuer.entry, "retired_at": "2025-06-01T00:00:00Z"}  # changed in place
+    retired = verify.load_keyset(document)
+    assert retired is not first
+    assert verify.verify(issuer.present(), document, now=NOW).code == "key_retired"
+    other = Issuer(kid="k2")
+    assert verify.verify(issuer.present(), {"keys": [other.entry]}, now=NOW).code == "unknown_key"
+    assert verify.verify(issuer.present(), {"keys": [issuer.entry]}, now=NOW).valid
+
+
+def test_a_revocation_document_changed_after_use_is_checked_again(issuer):
+    keys = keyset(issuer)
+    body = {"v": 1, "kid": issuer.kid, "issued_at": "2025-06-15T15:00:00Z", "revoked": [], "suspended": []}
+    document = signing.sign_document(body, suite=issuer.suite, private_key=issuer.private)
+    assert verify.verify(issuer.present(), keys, revoked=document, now=NOW).valid
+    document["body"]["revoked"].append({"id": "DL-2025-OTHER"})  # altered in place after its first use
+    with pytest.raises(verify.RevocationListError, match="altered"):
+        verify.verify(issuer.present(), keys, revoked=document, now=NOW)
+    document["body"]["revoked"].clear()
+    assert verify.verify(issuer.present(), keys, revoked=document, now=NOW).valid
+    # The same document against another key set is checked against that one.
+    with pytest.raises(verify.RevocationListError, match="unknown key"):
+        verify.verify(issuer.present(), keyset(Issuer(kid="k9")), revoked=document, now=NOW)
+
+
+def test_many_distinct_dates_keep_the_date_memory_bounded(issuer):
+    keys = keyset(issuer)
+    start = dt.date(2030, 1, 1)
+    for offset in range(verify._DAYS_KEPT + 10):
+        day = (start + dt.timedelta(days=offset)).isoformat()
+        assert verify._day(day) == (start + dt.timedelta(days=offset)).toordinal()
+    assert len(verify._days) <= verify._DAYS_KEPT
+    assert verify.verify(issuer.present(exp="2025-06-14"), keys, now=NOW).code == "credential_expired"
+    assert verify.verify(issuer.present(exp="2025-06-15"), keys, now=NOW).valid

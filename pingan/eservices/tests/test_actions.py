@@ -242,3 +242,36 @@ def test_every_status_change_is_queued_for_the_applicant(submitted, officer, app
     before = Message.objects.filter(recipient=applicant).count()
     actions.advance(application=submitted, action="accept", actor=officer)
     assert Message.objects.filter(recipient=applicant).count() > before
+
+
+def test_a_status_change_is_mailed_by_the_worker_not_during_the_request(
+    submitted, officer, applicant, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from pingan.core.management.commands import worker
+    from pingan.notify import queries as notify_queries
+    from pingan.notify.models import Channel, Message, Status
+    from pingan.notify.sms import LocmemBackend
+
+    settings.NOTIFY_SMS_BACKEND = "pingan.notify.sms.LocmemBackend"
+    LocmemBackend.outbox = []
+    applicant.email = "applicant@example.cn"
+    applicant.save(update_fields=["email"])
+    worker.run_pass()  # what earlier steps queued is sent first
+    mailoutbox.clear()
+    LocmemBackend.outbox = []
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.advance(application=submitted, action="accept", actor=officer)
+    queued = Message.objects.filter(recipient=applicant, subject_id=str(submitted.pk)).exclude(channel=Channel.IN_APP)
+    waiting = list(queued.filter(status=Status.CREATED))
+    # The request wrote the outbox in its transaction and sent nothing itself.
+    assert {m.channel for m in waiting} == {Channel.EMAIL, Channel.SMS}
+    assert mailoutbox == []
+    assert LocmemBackend.outbox == []
+    assert notify_queries.unread_count(applicant) >= 1  # in-app: there at once
+
+    worker.run_pass()
+
+    assert [m.to for m in mailoutbox] == [["applicant@example.cn"]]
+    assert submitted.reference in mailoutbox[0].body
+    assert len(LocmemBackend.outbox) == 1
+    assert not queued.exclude(status=Status.DELIVERED).exists()

@@ -176,3 +176,24 @@ def test_documents_are_served_only_to_those_who_may_see_them(client, applicant, 
     assert b"".join(response.streaming_content) == content  # (read to the end: the client closes the file)
     login(client, factories.citizen("370102", name="李四"))
     assert client.get(url).status_code == 404
+
+
+def test_the_unfiltered_queue_page_reuses_the_header_count(submitted, officer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pingan.eservices import queries
+
+    counts = queries.queue_counts(officer)
+    assert counts["total"] == 1
+    with CaptureQueriesContext(connection) as plain:
+        page = queries.queue_page(officer, None, 1)
+    with CaptureQueriesContext(connection) as counted:
+        reused = queries.queue_page(officer, queries.QueueFilters(), 1, total=counts["total"])
+    assert [a.reference for a in reused.object_list] == [a.reference for a in page.object_list] == [submitted.reference]
+    assert (reused.paginator.count, reused.paginator.num_pages) == (1, 1)
+    assert len(counted) == len(plain) - 1  # no COUNT of its own
+    assert not any("COUNT(" in q["sql"].upper() for q in counted.captured_queries)
+    # A filtered page counts its own rows: the header's total is not its size.
+    filtered = queries.queue_page(officer, queries.QueueFilters(department="zzz"), 1, total=counts["total"])
+    assert (filtered.paginator.count, list(filtered.object_list)) == (0, [])

@@ -10,7 +10,8 @@ from django.db import transaction
 
 from pingan.core import context, timeline
 from pingan.core.identity import make_resident_id
-from pingan.notify import actions, queries
+from pingan.core.management.commands import worker
+from pingan.notify import actions, delivery, queries
 from pingan.notify.models import Channel, Message, Status
 from pingan.notify.tests import backends
 from pingan.orgs.models import OrgUnit
@@ -36,9 +37,30 @@ def test_one_row_per_channel_in_app_is_delivered_by_being_stored(resident):
     assert queries.unread_count(resident) == 1
 
 
-def test_a_committed_change_is_sent_right_after_commit(resident, django_capture_on_commit_callbacks):
+def test_a_committed_change_is_sent_by_the_worker_not_by_the_request(resident, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks, context.acting_as(resident, channel="web"):
         email, _sms = queue(resident, channels=["email", "sms"])
+    # The request only wrote the outbox: nothing sent, no number decrypted, nothing waiting on commit.
+    assert callbacks == []
+    assert backends.MAIL.calls == backends.SMS.calls == 0
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.CREATED}
+    assert not timeline.events_for(resident.citizen).filter(action="personal_data.read").exists()
+
+    outcomes = worker.run_pass()
+
+    assert outcomes["notify.deliver"].startswith("2 delivered")
+    assert [m.to for m in backends.MAIL.sent] == [["wang@example.cn"]]
+    assert [s["phone"] for s in backends.SMS.sent] == ["13912345678"]
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.DELIVERED}
+    # Queued by the person's request; sent (and the number read) by the system.
+    assert timeline.events_for(email).get(action="notify.queued").actor_id == resident.pk
+    assert timeline.events_for(email).get(action="notify.delivered").actor_label == "system"
+    assert timeline.events_for(resident.citizen).get(action="personal_data.read").actor_id is None
+
+
+def test_an_immediate_message_is_sent_right_after_commit(resident, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, context.acting_as(resident, channel="web"):
+        email, _sms = queue(resident, channels=["email", "sms"], immediate=True)
     assert len(callbacks) == 1
     assert [m.to for m in backends.MAIL.sent] == [["wang@example.cn"]]
     assert [s["phone"] for s in backends.SMS.sent] == ["13912345678"]
@@ -47,6 +69,31 @@ def test_a_committed_change_is_sent_right_after_commit(resident, django_capture_
     assert timeline.events_for(email).get(action="notify.queued").actor_id == resident.pk
     assert timeline.events_for(email).get(action="notify.delivered").actor_label == "system"
     assert timeline.events_for(resident.citizen).get(action="personal_data.read").actor_id is None
+    assert worker.run_pass()["notify.deliver"].startswith("0 delivered")  # nothing left for the worker
+
+
+def test_send_on_commit_setting_sends_every_message_right_after_commit(
+    resident, settings, django_capture_on_commit_callbacks
+):
+    settings.NOTIFY_SEND_ON_COMMIT = True
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        queue(resident, channels=["email", "sms"])
+    assert len(callbacks) == 1
+    assert backends.MAIL.calls == backends.SMS.calls == 1
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.DELIVERED}
+
+
+def test_an_immediate_attempt_that_fails_is_left_to_the_worker(resident, django_capture_on_commit_callbacks):
+    backends.MAIL.reset(failures=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        [email] = queue(resident, channels=["email"], immediate=True)
+    email.refresh_from_db()
+    assert (backends.MAIL.calls, email.status, email.attempts) == (1, Status.TEMPORARY_FAILURE, 1)
+    assert email.next_attempt_at is not None  # still queued: retried until delivered
+    assert delivery.deliver_due(now=email.next_attempt_at).delivered == 1
+    email.refresh_from_db()
+    assert email.status == Status.DELIVERED
+    assert [m.to for m in backends.MAIL.sent] == [["wang@example.cn"]]
 
 
 @transaction.atomic
@@ -176,3 +223,29 @@ def test_a_concurrent_enqueue_with_the_same_key_wins_and_the_rest_is_added(resid
     assert messages[2].title == "先到的"
     assert Message.objects.filter(dedupe_key="k-race").count() == 3
     assert len({m.pk for m in messages}) == 3
+
+
+def test_in_app_many_reaches_each_person_once_with_one_timeline_event(resident, officer):
+    subject = OrgUnit.objects.get(code="370102001")  # any model instance the news is about
+    many = dict(title="紧急寻人", body="请留意", url="/alerts/", subject=subject, event="test.pushed")
+    assert actions.enqueue_in_app_many(user_ids=[resident.pk, officer.pk], dedupe_key="alert.X1", **many) == 2
+    # A second push with the same key (a retried job) adds nobody; a new person is added.
+    assert actions.enqueue_in_app_many(user_ids=[resident.pk], dedupe_key="alert.X1", **many) == 1
+    assert Message.objects.filter(dedupe_key="alert.X1", recipient=resident).count() == 1
+    assert set(Message.objects.values_list("channel", "status").distinct()) == {(Channel.IN_APP, Status.DELIVERED)}
+    assert queries.unread_count(resident) == 1
+    assert timeline.events_for(subject).filter(action="test.pushed").count() == 2  # one per push, not per person
+
+
+def test_in_app_many_refuses_an_id_number_and_queues_nothing(resident):
+    subject = OrgUnit.objects.get(code="370102001")
+    with pytest.raises(ValidationError):
+        actions.enqueue_in_app_many(
+            user_ids=[resident.pk],
+            title="寻人",
+            body=f"身份证 {make_resident_id('370102', dt.date(2019, 1, 2), 11)}",
+            subject=subject,
+            dedupe_key="alert.X2",
+            event="test.pushed",
+        )
+    assert not Message.objects.exists()
