@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "pingan.ratings",
     "pingan.eservices",
     "pingan.ebikes",
+    "pingan.alerts",
+    "pingan.reunion",
+    "pingan.dna",
     "pingan.indicators",
     "pingan.api",
     # Last: freezes the start-up registries once every app above has registered.

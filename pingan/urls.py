@@ -14,6 +14,9 @@ urlpatterns = [
     path("notifications/", include("pingan.notify.urls")),
     path("ratings/", include("pingan.ratings.urls")),
     path("ebikes/", include("pingan.ebikes.urls")),
+    path("reunion/", include("pingan.reunion.urls")),
+    path("alerts/", include("pingan.alerts.urls")),
+    path("dna/", include("pingan.dna.urls")),
     path("indicators/", include("pingan.indicators.urls")),
     path("api/", include("pingan.api.urls")),
 ]

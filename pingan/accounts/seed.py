@@ -70,6 +70,10 @@ DEMO_STAFF = (
     DemoStaff("jinan_counter", "370001", "张伟", "370102001", "counter_officer"),
     DemoStaff("jinan_chief", "370002", "刘洋", "370102001", "station_chief"),
     DemoStaff("qingdao_counter", "370201", "陈晨", "370202001", "counter_officer"),
+    # Tuanyuan: a county criminal investigation brigade (may publish alerts) and the
+    # province's DNA examiner (the only role that sees genotypes).
+    DemoStaff("liaocheng_investigator", "371501", "孙刚", "371502-criminal", "investigator"),
+    DemoStaff("dna_examiner", "370003", "周慧", "37-criminal", "dna_examiner"),
 )
 DEMO_CITIZENS = (
     # The sequence's parity carries the sex: 24 → female, 37 → male.
@@ -276,6 +280,9 @@ def staff_plan(ctx: SeedContext, tree: Tree) -> Counter:
     for stations in sample_stations(ctx, tree).values():
         for station in stations:
             _staff_station(plan, tree, station, counters=2)
+    # Each demo account fills a post the plan counts (e.g. the province's DNA examiner).
+    for demo in DEMO_STAFF:
+        plan[(demo.org, demo.role)] = max(plan[(demo.org, demo.role)], 1)
     if ctx.scale == "city":
         # One city fully staffed: every county bureau and station of Jinan.
         for county in tree.counties[JINAN]:

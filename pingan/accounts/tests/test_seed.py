@@ -104,6 +104,7 @@ def test_small_seed_builds_the_demo_province(credentials):
         "community_officer",
         "dispatcher",
         "investigator",
+        "dna_examiner",
     }
     assert all(post.org.level == Level.GRID for post in posts if post.role == "community_officer")
     assert all(post.org.department == "command" for post in posts if post.role == "dispatcher")
@@ -212,7 +213,8 @@ def test_demo_accounts_never_take_over_someone_elses_identifiers(credentials):
     assert User.objects.get(pk=someone.pk).citizen.phone == jinan.phone
     assert User.objects.get(pk=partner.pk).password == partner.password  # not given the demo password
     assert sign_in("000001", password) is not None
-    assert {row[2] for row in credential_rows(credentials)} == {"000001", "370001", "370002", "370201"} | {
+    staff_badges = {"000001", "370001", "370002", "370201", "371501", "370003"}
+    assert {row[2] for row in credential_rows(credentials)} == staff_badges | {
         f"{d.id_number} / {d.phone}" for d in accounts_seed.DEMO_CITIZENS[1:]
     }
 

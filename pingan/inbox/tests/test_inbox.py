@@ -151,5 +151,5 @@ class TestPage:
         staff_login(client, chief)
         # A fixed number: session, user, posts, the header's unread count, and a count and a
         # page of entries per registered source — whatever the number of entries.
-        with django_assert_max_num_queries(16):
+        with django_assert_max_num_queries(17):
             assert client.get(reverse("inbox:home")).status_code == 200
