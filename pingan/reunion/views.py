@@ -23,7 +23,7 @@ from pingan.accounts.decorators import citizen_required, staff_check, staff_requ
 from pingan.alerts import actions as alert_actions
 from pingan.alerts import queries as alert_queries
 from pingan.core import access, timeline, workflow
-from pingan.reunion import actions, forms, matching, queries
+from pingan.reunion import actions, forms, maps, matching, queries
 from pingan.reunion.models import CloseCode, Kind, Method, PersonRecord, RecordPhoto
 
 # The steps a record page offers as buttons (the others are taken by their own forms).
@@ -130,6 +130,7 @@ def _report_page(
         "online": online,
         "title": title,
         "key": request.POST.get("key") or uuid.uuid4().hex,
+        "place_map": maps.map_view(*_typed_point(form)),
         **(template_extra or {}),
     }
     return render(request, "reunion/report_form.html", context, status=status)
@@ -314,6 +315,14 @@ def _candidates(record: PersonRecord, user: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _typed_point(form: Any) -> tuple[float | None, float | None]:
+    """The coordinates typed into a re-shown form, for its map's marker (None if not numbers)."""
+    try:
+        return float(form["latitude"].value()), float(form["longitude"].value())
+    except (TypeError, ValueError, KeyError):
+        return None, None
+
+
 def _page_context(request: HttpRequest, record: PersonRecord, *, unmask: bool = False, **extra: Any) -> dict[str, Any]:
     personal = actions.personal_data_read(record=record, actor=request.user, unmask=unmask)
     user = request.user
@@ -325,6 +334,7 @@ def _page_context(request: HttpRequest, record: PersonRecord, *, unmask: bool = 
     reunion = queries.reunion_of(record) if record.state == "reunited" else None
     return {
         "record": record,
+        "place_map": maps.map_view(record.latitude, record.longitude),
         "personal": personal,
         "history": _history(record, user),
         "photos": list(record.photos.all()),

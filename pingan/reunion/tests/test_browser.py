@@ -105,3 +105,26 @@ def test_report_verify_publish_and_only_subscribers_in_range_receive(page, live_
     browser_sign_in(page, far, live_server)
     page.goto("/alerts/received/")
     assert page.locator(f'[data-alert="{alert.reference}"]').count() == 0
+
+
+def test_a_click_on_the_map_sets_the_place(page, live_server):
+    from pingan.reunion import maps
+
+    father = factories.citizen("371502", name="林建国", birth=dt.date(1965, 2, 3), home_org_code=STATION)
+    browser_sign_in(page, father, live_server)
+    page.goto("/reunion/report/")
+    svg = page.locator("svg[data-map-picker]")
+    box = svg.bounding_box()
+    x, y = maps.project(36.4570, 115.9854)  # Liaocheng's city seat
+    svg.click(position={"x": box["width"] * x / maps.WIDTH, "y": box["height"] * y / maps.HEIGHT})
+    latitude = float(page.locator("#id_latitude").input_value())
+    longitude = float(page.locator("#id_longitude").input_value())
+    assert abs(latitude - 36.4570) < 0.05
+    assert abs(longitude - 115.9854) < 0.05
+    marker = page.get_by_test_id("map-marker")
+    assert abs(float(marker.get_attribute("cx")) - x) < 3
+    assert abs(float(marker.get_attribute("cy")) - y) < 3
+    # Typing coordinates moves the marker too.
+    page.locator("#id_latitude").fill("36.6512")
+    page.locator("#id_longitude").fill("117.1201")
+    assert abs(float(marker.get_attribute("cx")) - maps.project(36.6512, 117.1201)[0]) < 1
