@@ -8,7 +8,7 @@ import re
 import pytest
 
 from pingan.ebikes.models import EBike
-from pingan.ebikes.tests.test_imports import NEWCOMER_ID, as_csv, row
+from pingan.ebikes.tests.test_imports import NEWCOMER_ID, as_csv, row, wrong_check_digit
 from pingan.testing import factories
 from pingan.testing.signin import browser_sign_in
 
@@ -21,7 +21,7 @@ def test_a_dealer_uploads_a_batch_and_reads_the_row_report(page, live_server, de
         [
             row(buyer.citizen.id_number, frame_number="QQ24A0000001"),
             row(NEWCOMER_ID, frame_number="QQ24A0000002"),
-            row(buyer.citizen.id_number[:17] + "0", frame_number="QQ24A0000003"),
+            row(wrong_check_digit(buyer.citizen.id_number), frame_number="QQ24A0000003"),
             row(buyer.citizen.id_number, frame_number="QQ24A0000001"),
         ]
     )

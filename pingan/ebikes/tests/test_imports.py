@@ -51,6 +51,11 @@ def as_xlsx(rows: list[list[Any]], *, header: list[str] = HEADER) -> bytes:
     return buffer.getvalue()
 
 
+def wrong_check_digit(id_number: str) -> str:
+    # Never the right one by chance (a random citizen's check digit is "0" one time in 11).
+    return id_number[:17] + ("1" if id_number[17] == "0" else "0")
+
+
 @pytest.fixture
 def mixed_rows(owner) -> tuple[list[list[Any]], dict[str, str]]:
     """Rows 2–9 of a sales file: three good ones and five bad ones, each bad for one reason."""
@@ -61,7 +66,7 @@ def mixed_rows(owner) -> tuple[list[list[Any]], dict[str, str]]:
     rows = [
         good_owner,  # 2
         good_newcomer,  # 3
-        row(owner.citizen.id_number[:17] + "0", frame_number="QQ24A0000004"),  # 4: check digit
+        row(wrong_check_digit(owner.citizen.id_number), frame_number="QQ24A0000004"),  # 4: check digit
         row(owner.citizen.id_number, frame_number="QQ24A0000005", buyer_mobile="1234"),  # 5: mobile
         row(owner.citizen.id_number, frame_number="QQ24A0000006", brand="齐风", model="TDR9002"),  # 6: over-speed
         row(owner.citizen.id_number, frame_number="qq24a0000001"),  # 7: duplicate of row 2
