@@ -192,9 +192,24 @@ def record(
     return event
 
 
-def record_read(subject: Any, *, fields: list[str], actor: Any = None, purpose: str = "view") -> TimelineEvent:
-    """Log that someone saw personal data of ``subject`` (which fields, for what)."""
-    return record(subject, "personal_data.read", actor=actor, data={"fields": fields, "purpose": purpose})
+def record_read(
+    subject: Any,
+    *,
+    fields: list[str],
+    actor: Any = None,
+    purpose: str = "view",
+    org_path: str | None = None,
+    **detail: Any,
+) -> TimelineEvent:
+    """Log that someone saw personal data of ``subject`` (which fields, for what); ``detail``
+    says more (which photo, which message, whether it was masked)."""
+    return record(
+        subject,
+        "personal_data.read",
+        actor=actor,
+        data={"fields": fields, "purpose": purpose, **detail},
+        org_path=org_path,
+    )
 
 
 def events_for(subject: Any) -> models.QuerySet[TimelineEvent]:

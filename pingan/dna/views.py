@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pingan.accounts.decorators import staff_required
 from pingan.core import access, timeline, workflow
+from pingan.core.refusals import refusal_message, refusal_status
 from pingan.dna import actions, queries, records, screening
 from pingan.dna import kinship as engine
 from pingan.dna.config import config
@@ -28,22 +29,6 @@ from pingan.dna.models import Candidate, Profile, Role, Sample, SamplingPoint
 
 EXAMINERS = frozenset({actions.EXAMINER})
 RELATION_NAMES = dict(Role.choices)
-
-
-def _error_status(error: Exception) -> int:
-    if isinstance(error, access.AccessDenied):
-        return error.decision.status
-    return int(getattr(error, "status", 400))
-
-
-def _error_message(error: Exception) -> str:
-    if isinstance(error, access.AccessDenied):
-        return error.decision.reason
-    if isinstance(error, engine.ProfileError):
-        return "；".join(error.errors)
-    if isinstance(error, ValidationError):
-        return "；".join(str(m) for m in error.messages)
-    return str(getattr(error, "message", error))
 
 
 def _points_for(user: Any) -> QuerySet[SamplingPoint]:
@@ -117,8 +102,8 @@ def sample_register(request: HttpRequest) -> HttpResponse:
                     for field, problems in error.message_dict.items():
                         form.add_error(field if field in form.fields else None, problems)
                 else:
-                    form.add_error(None, _error_message(error))
-                status = _error_status(error) if not isinstance(error, ValidationError) else 400
+                    form.add_error(None, refusal_message(error))
+                status = refusal_status(error) if not isinstance(error, ValidationError) else 400
             else:
                 messages.success(
                     request,
@@ -167,7 +152,7 @@ def sample_receive(request: HttpRequest, code: str) -> HttpResponse:
     try:
         actions.sample_receive(sample=sample, actor=request.user, lab=request.POST.get("lab", "").strip())
     except (workflow.WorkflowError, access.AccessDenied) as error:
-        messages.error(request, _error_message(error))
+        messages.error(request, refusal_message(error))
     else:
         messages.success(request, _("检材 %(code)s 已接收。") % {"code": sample.code})
     return redirect(reverse("dna:samples") + "?state=at_lab")
@@ -181,7 +166,7 @@ def sample_fail(request: HttpRequest, code: str) -> HttpResponse:
         actions.sample_fail(sample=sample, actor=request.user, reason=request.POST.get("reason", "").strip())
     except (workflow.WorkflowError, access.AccessDenied) as error:
         messages.error(
-            request, _error_message(error) if not isinstance(error, workflow.InputInvalid) else _("请填写失败原因。")
+            request, refusal_message(error) if not isinstance(error, workflow.InputInvalid) else _("请填写失败原因。")
         )
     else:
         messages.success(request, _("已记录检验失败，请通知重新采样。"))
@@ -237,7 +222,7 @@ def profile_enter(request: HttpRequest, code: str) -> HttpResponse:
             except engine.ProfileError as error:
                 problems, status = list(error.errors), 400
             except (actions.DnaRefused, workflow.WorkflowError, access.AccessDenied) as error:
-                problems, status = [_error_message(error)], _error_status(error)
+                problems, status = [refusal_message(error)], refusal_status(error)
             else:
                 messages.success(
                     request,
@@ -358,7 +343,8 @@ def _candidate_context(request: HttpRequest, candidate: Candidate, **extra: Any)
             (event, candidate.workflow().action_name(event.action.removeprefix("workflow.")))
             for event in timeline.events_for(candidate).filter(action__startswith="workflow.")
         ],
-        "excluded_elsewhere": Candidate.objects.filter(found_reference=candidate.found_reference, state="excluded")
+        "excluded_elsewhere": queries.candidates_for(request.user, state="excluded")
+        .filter(found_reference=candidate.found_reference)
         .exclude(pk=candidate.pk)
         .count(),
     }
@@ -408,10 +394,10 @@ def candidate_act(request: HttpRequest, code: str) -> HttpResponse:
             messages.error(request, _("未知的操作。"))
             return render(request, "dna/candidate.html", _candidate_context(request, candidate), status=400)
     except (workflow.WorkflowError, access.AccessDenied) as error:
-        status = _error_status(error)
+        status = refusal_status(error)
         if status == 404:
-            raise Http404(_error_message(error)) from None
-        messages.error(request, _error_message(error))
+            raise Http404(refusal_message(error)) from None
+        messages.error(request, refusal_message(error))
         candidate.refresh_from_db()
         return render(request, "dna/candidate.html", _candidate_context(request, candidate), status=status)
     return redirect(candidate)
@@ -436,10 +422,10 @@ def candidate_retest(request: HttpRequest, code: str) -> HttpResponse:
             request, "dna/candidate.html", _candidate_context(request, candidate, retest_form=form), status=400
         )
     except (actions.DnaRefused, ValidationError, workflow.WorkflowError, access.AccessDenied) as error:
-        messages.error(request, _error_message(error))
+        messages.error(request, refusal_message(error))
         candidate.refresh_from_db()
         return render(
-            request, "dna/candidate.html", _candidate_context(request, candidate), status=_error_status(error)
+            request, "dna/candidate.html", _candidate_context(request, candidate), status=refusal_status(error)
         )
     if profile.retest_matches:
         messages.success(request, _("复核检验与原分型一致，比中已确认。"))
@@ -457,10 +443,10 @@ def candidate_reunion(request: HttpRequest, code: str) -> HttpResponse:
             candidate=candidate, actor=request.user, note=request.POST.get("note", "").strip()[:2000]
         )
     except (actions.DnaRefused, workflow.WorkflowError, access.AccessDenied, ValidationError) as error:
-        status = _error_status(error)
+        status = refusal_status(error)
         if status == 404:
-            raise Http404(_error_message(error)) from None
-        messages.error(request, _error_message(error))
+            raise Http404(refusal_message(error)) from None
+        messages.error(request, refusal_message(error))
         return render(request, "dna/candidate.html", _candidate_context(request, candidate), status=status)
     messages.success(request, _("已认定团圆，两条记录均已更新。"))
     return redirect(candidate)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pingan.accounts import queries as accounts
 from pingan.accounts.decorators import citizen_required, staff_required
 from pingan.core import access, context, deadlines, identity, timeline, workflow
+from pingan.core.refusals import refusal_message, refusal_status
 from pingan.eservices import actions, catalog, display, formschema, queries, search
 from pingan.eservices.models import Application, Channel, Document
 from pingan.orgs.models import OrgUnit
@@ -56,18 +57,6 @@ def _application_or_404(request: HttpRequest, reference: str) -> Application:
         return queries.application_get(request.user, reference)
     except Application.DoesNotExist:
         raise Http404(_("未找到该申请，或您无权查看。")) from None
-
-
-def _error_status(error: Exception) -> int:
-    return error.decision.status if isinstance(error, access.AccessDenied) else getattr(error, "status", 400)
-
-
-def _error_message(error: Exception) -> str:
-    if isinstance(error, access.AccessDenied):
-        return error.decision.reason
-    if isinstance(error, ValidationError):
-        return "；".join(str(m) for m in error.messages)
-    return getattr(error, "message", str(error))
 
 
 # --- The catalogue (public) --------------------------------------------------------------
@@ -133,7 +122,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
             idempotency_key=request.POST.get("key", "")[:64],
         )
     except (ValidationError, access.AccessDenied) as error:
-        messages.error(request, _error_message(error))
+        messages.error(request, refusal_message(error))
         return redirect("eservices:service", code=service.code)
     return redirect("eservices:edit", reference=application.reference)
 
@@ -210,7 +199,7 @@ def application_documents(request: HttpRequest, reference: str) -> HttpResponse:
                 messages.success(request, _("材料已上传。"))
             return redirect("eservices:documents", reference=application.reference)
         except (ValidationError, access.AccessDenied) as error:
-            messages.error(request, _error_message(error))
+            messages.error(request, refusal_message(error))
             status = 400
     uploaded = list(application.documents.all())
     specs = [
@@ -258,7 +247,7 @@ def application_check(request: HttpRequest, reference: str) -> HttpResponse:
                 channel=channel,
             )
         except (ValidationError, workflow.WorkflowError, access.AccessDenied) as error:
-            messages.error(request, _error_message(error))
+            messages.error(request, refusal_message(error))
             status = 400
         else:
             return redirect("eservices:submitted", reference=application.reference)
@@ -391,10 +380,10 @@ def application_act(request: HttpRequest, reference: str) -> HttpResponse:
         context_data = _detail_context(request, application, {"action": action, "fields": list(error.errors.items())})
         return render(request, "eservices/application.html", context_data, status=400)
     except (workflow.WorkflowError, access.AccessDenied, ValidationError) as error:
-        status = _error_status(error)
+        status = refusal_status(error)
         if status == 404:
-            raise Http404(_error_message(error)) from None
-        messages.error(request, _error_message(error))
+            raise Http404(refusal_message(error)) from None
+        messages.error(request, refusal_message(error))
         application.refresh_from_db()
         return render(request, "eservices/application.html", _detail_context(request, application), status=status)
     messages.success(request, _("已办理：%(state)s") % {"state": application.state_name})
@@ -460,7 +449,7 @@ def workbench_bulk(request: HttpRequest) -> HttpResponse:
         except Application.DoesNotExist:
             refused.append(f"{reference[:24]}：{_('未找到该申请，或您无权查看。')}")
         except (workflow.WorkflowError, access.AccessDenied, ValidationError) as error:
-            refused.append(f"{reference[:24]}：{_error_message(error)}")
+            refused.append(f"{reference[:24]}：{refusal_message(error)}")
     if done:
         messages.success(request, _("已受理 %(n)s 件。") % {"n": done})
     for line in refused:
@@ -533,7 +522,7 @@ def counter_apply(request: HttpRequest, code: str) -> HttpResponse:
             if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
                 form.add_schema_errors(error.message_dict)
             else:
-                form.add_error(None, _error_message(error))
+                form.add_error(None, refusal_message(error))
         else:
             target = "eservices:documents" if service.documents else "eservices:check"
             return redirect(target, reference=application.reference)
@@ -578,7 +567,7 @@ def application_counter_complete(request: HttpRequest, reference: str) -> HttpRe
     try:
         taken = actions.counter_complete(application=application, actor=request.user)
     except (ValidationError, workflow.WorkflowError, access.AccessDenied) as error:
-        messages.error(request, _error_message(error))
+        messages.error(request, refusal_message(error))
     else:
         application.refresh_from_db()
         if taken:

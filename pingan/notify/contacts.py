@@ -31,9 +31,10 @@ def mobile_of(user_id: int) -> Mobile | None:
 
 
 def record_phone_read(mobile: Mobile, *, message_id: int) -> None:
-    timeline.record(
+    timeline.record_read(
         ("accounts.citizenprofile", mobile.profile_id),
-        "personal_data.read",
-        data={"fields": ["phone"], "purpose": "notify.sms", "message": message_id},
+        fields=["phone"],
+        purpose="notify.sms",
         org_path=mobile.org_path,
+        message=message_id,
     )

@@ -236,11 +236,12 @@ def rectification_contact(*, rectification: Rectification, actor: Any) -> str:
     mobile = contacts.mobile_of(rectification.rating.rater_id)
     if mobile is None:
         return ""
-    timeline.record(
+    timeline.record_read(
         ("accounts.citizenprofile", mobile.profile_id),
-        "personal_data.read",
+        fields=["phone"],
         actor=actor,
-        data={"fields": ["phone"], "purpose": "ratings.follow_up", "rectification": rectification.reference},
+        purpose="ratings.follow_up",
         org_path=rectification.org.path,
+        rectification=rectification.reference,
     )
     return mobile.phone

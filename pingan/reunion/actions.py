@@ -656,12 +656,7 @@ def personal_data_read(*, record: PersonRecord, actor: Any, unmask: bool = False
     relatives = list(record.relatives.all())
     full = unmask and may_unmask
     fields = ["name"] + (["id_number"] if record.id_number_sealed else []) + (["relatives"] if relatives else [])
-    timeline.record(
-        record,
-        "personal_data.read",
-        actor=actor,
-        data={"fields": fields, "purpose": "unmask" if full else "view", "masked": not full},
-    )
+    timeline.record_read(record, fields=fields, actor=actor, purpose="unmask" if full else "view", masked=not full)
     return PersonalData(
         name=record.name_sealed if full else mask_name(record.name_sealed),
         id_number=record.id_number_sealed if full else mask_resident_id(record.id_number_sealed),
@@ -809,6 +804,43 @@ def withdraw_alert(*, reference: str, reason: str, actor: Any, note: str = "") -
         log.exception("alert %s about %s could not be withdrawn", alert.reference, reference)
         return False
     return True
+
+
+@transaction.atomic
+def record_clue_note(*, reference: str, alert: Any, clue: Any) -> None:
+    """A clue the public sent about the record's alert: on the record's timeline, and it
+    counts as work on the case (the cold-case list's "last action")."""
+    record = PersonRecord.objects.select_for_update().filter(reference=reference).first()
+    if record is None:
+        return
+    timeline.record(
+        record,
+        "reunion.clue_received",
+        actor=None,
+        data={
+            "alert": alert.reference,
+            "clue": clue.pk,
+            "place": clue.place[:200],
+            "seen_at": clue.seen_at.isoformat() if clue.seen_at else None,
+            "located": clue.latitude is not None,
+            "photo": bool(clue.photo),
+        },
+    )
+    PersonRecord.objects.filter(pk=record.pk).update(last_action_at=context.now())
+
+
+@transaction.atomic
+def record_alert_withdrawn_note(*, reference: str, alert: Any, reason: str) -> None:
+    """The record's alert was withdrawn (by whoever and for whatever reason): on its timeline."""
+    record = PersonRecord.objects.filter(reference=reference).first()
+    if record is None:
+        return
+    timeline.record(
+        record,
+        "reunion.alert_withdrawn",
+        actor=getattr(alert, "withdrawn_by", None),
+        data={"alert": alert.reference, "reason": reason},
+    )
 
 
 # --- Reunion --------------------------------------------------------------------------------------

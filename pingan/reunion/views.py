@@ -23,6 +23,7 @@ from pingan.accounts.decorators import citizen_required, staff_check, staff_requ
 from pingan.alerts import actions as alert_actions
 from pingan.alerts import queries as alert_queries
 from pingan.core import access, timeline, workflow
+from pingan.core.refusals import refusal_message, refusal_status
 from pingan.reunion import actions, forms, maps, matching, queries
 from pingan.reunion.models import CloseCode, Kind, Method, PersonRecord, RecordPhoto
 
@@ -55,22 +56,6 @@ def _record_or_404(request: HttpRequest, reference: str) -> PersonRecord:
         return queries.record_get(request.user, reference)
     except PersonRecord.DoesNotExist:
         raise Http404(_("未找到该记录，或您无权查看。")) from None
-
-
-def _error_message(error: Exception) -> str:
-    if isinstance(error, access.AccessDenied):
-        return error.decision.reason
-    if isinstance(error, ValidationError):
-        return "；".join(f"{problem}" for problems in error.message_dict.values() for problem in problems)
-    return getattr(error, "message", str(error))
-
-
-def _status(error: Exception) -> int:
-    if isinstance(error, access.AccessDenied):
-        return error.decision.status
-    if isinstance(error, ValidationError):
-        return 400
-    return getattr(error, "status", 409)
 
 
 # --- Reporting -----------------------------------------------------------------------------------
@@ -111,7 +96,7 @@ def _report_page(
             except ValidationError as error:
                 forms.place_errors(form, formset, error)
             except (access.AccessDenied, workflow.WorkflowError) as error:
-                form.add_error(None, _error_message(error))
+                form.add_error(None, refusal_message(error))
             else:
                 if online:
                     messages.success(
@@ -436,11 +421,11 @@ def record_act(request: HttpRequest, reference: str) -> HttpResponse:
         record.refresh_from_db()
         return _render_record(request, record, status=400, errors={"action": action, "fields": error.errors})
     except (workflow.WorkflowError, access.AccessDenied) as error:
-        if _status(error) == 404:
-            raise Http404(_error_message(error)) from None
-        messages.error(request, _error_message(error))
+        if refusal_status(error) == 404:
+            raise Http404(refusal_message(error)) from None
+        messages.error(request, refusal_message(error))
         record.refresh_from_db()
-        return _render_record(request, record, status=_status(error))
+        return _render_record(request, record, status=refusal_status(error))
     messages.success(request, _("已办理：%(state)s") % {"state": record.state_name})
     return redirect(record)
 
@@ -452,10 +437,10 @@ def record_alert(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         alert = actions.alert_publish_for(record=record, actor=request.user)
     except (actions.ReunionRefused, access.AccessDenied, ValidationError, alert_actions.AlertRefused) as error:
-        if _status(error) == 404:
-            raise Http404(_error_message(error)) from None
-        messages.error(request, _("未能发布紧急预警：%(why)s") % {"why": _error_message(error)})
-        return _render_record(request, record, status=_status(error))
+        if refusal_status(error) == 404:
+            raise Http404(refusal_message(error)) from None
+        messages.error(request, _("未能发布紧急预警：%(why)s") % {"why": refusal_message(error)})
+        return _render_record(request, record, status=refusal_status(error))
     messages.success(
         request,
         _("紧急预警 %(ref)s 已发布，已推送 %(n)s 人；推送范围将随时间扩大。")
@@ -491,11 +476,11 @@ def record_reunite(request: HttpRequest, reference: str) -> HttpResponse:
             form.add_error(key if key in form.fields else None, problems)
         return _render_record(request, record, status=400, reunion_form=form)
     except (actions.ReunionRefused, access.AccessDenied, workflow.WorkflowError) as error:
-        if _status(error) == 404:
-            raise Http404(_error_message(error)) from None
-        form.add_error(None, _error_message(error))
+        if refusal_status(error) == 404:
+            raise Http404(refusal_message(error)) from None
+        form.add_error(None, refusal_message(error))
         record.refresh_from_db()
-        return _render_record(request, record, status=_status(error), reunion_form=form)
+        return _render_record(request, record, status=refusal_status(error), reunion_form=form)
     messages.success(request, _("已认定团圆：%(a)s 与 %(b)s。") % {"a": missing.reference, "b": other.reference})
     return redirect(record)
 
@@ -526,10 +511,10 @@ def record_relative(request: HttpRequest, reference: str) -> HttpResponse:
             form.add_error(key if key in form.fields else None, problems)
         return _render_record(request, record, status=400, relative_form=form)
     except (actions.ReunionRefused, access.AccessDenied) as error:
-        if _status(error) == 404:
-            raise Http404(_error_message(error)) from None
-        messages.error(request, _error_message(error))
-        return _render_record(request, record, status=_status(error))
+        if refusal_status(error) == 404:
+            raise Http404(refusal_message(error)) from None
+        messages.error(request, refusal_message(error))
+        return _render_record(request, record, status=refusal_status(error))
     messages.success(request, _("已补充亲属信息。"))
     return redirect(record)
 
@@ -556,10 +541,10 @@ def record_photo(request: HttpRequest, reference: str) -> HttpResponse:
             form.add_error(key if key in form.fields else None, problems)
         return _render_record(request, record, status=400, photo_form=form)
     except (actions.ReunionRefused, access.AccessDenied) as error:
-        if _status(error) == 404:
-            raise Http404(_error_message(error)) from None
-        messages.error(request, _error_message(error))
-        return _render_record(request, record, status=_status(error))
+        if refusal_status(error) == 404:
+            raise Http404(refusal_message(error)) from None
+        messages.error(request, refusal_message(error))
+        return _render_record(request, record, status=refusal_status(error))
     messages.success(request, _("已上传照片。"))
     return redirect(record)
 
@@ -574,12 +559,7 @@ def record_photo_file(request: HttpRequest, reference: str, token: str) -> HttpR
     photo = RecordPhoto.objects.filter(record=record, token=token[:32]).first()
     if photo is None or not photo.file.storage.exists(photo.file.name):
         raise Http404(_("没有这张照片。"))
-    timeline.record(
-        record,
-        "personal_data.read",
-        actor=request.user,
-        data={"fields": ["photo"], "purpose": "view", "photo": photo.token},
-    )
+    timeline.record_read(record, fields=["photo"], actor=request.user, photo=photo.token)
     with photo.file.storage.open(photo.file.name, "rb") as handle:  # at most 5 MB: read, closed at once
         response = HttpResponse(handle.read(), content_type=photo.content_type)
     response["Cache-Control"] = "private, no-store"
