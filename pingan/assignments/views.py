@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from pingan.accounts.decorators import staff_required
 from pingan.assignments import actions, queries
 from pingan.assignments.forms import AssignmentForm, input_label
 from pingan.assignments.models import Assignment
-from pingan.core import access, deadlines, timeline, workflow
+from pingan.core import access, deadlines, refusals, timeline, workflow
 from pingan.orgs import queries as orgs
 
 ISSUERS = ("station_chief", "bureau_leader")
@@ -120,35 +121,14 @@ def assignment_detail(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required()
 def assignment_act(request: HttpRequest, reference: str) -> HttpResponse:
     item = _get(request, reference)
-    action = request.POST.get("action", "")
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        messages.error(request, _("表单不完整，请刷新页面后重试。"))
-        return render(request, "assignments/assignment_detail.html", _detail_context(request, item), status=400)
-    fields = {t.action: t.input_fields for t in item.workflow().transitions_from(item.state)}.get(action, [])
-    data = {name: request.POST.get(name, "").strip() for name in fields if request.POST.get(name, "").strip()}
-    try:
-        actions.assignment_advance(
-            assignment=item, action=action, actor=request.user, data=data if fields else None, expected_version=version
-        )
-    except workflow.InputInvalid as error:
-        return render(
-            request,
-            "assignments/assignment_detail.html",
-            _detail_context(request, item, {"action": action, "fields": error.errors}),
-            status=400,
-        )
-    except (workflow.WorkflowError, access.AccessDenied) as error:
-        status = error.decision.status if isinstance(error, access.AccessDenied) else error.status
-        if status == 404:
-            raise Http404(str(error)) from None
-        message = error.decision.reason if isinstance(error, access.AccessDenied) else error.message
-        messages.error(request, message)
-        item.refresh_from_db()
-        return render(request, "assignments/assignment_detail.html", _detail_context(request, item), status=status)
-    messages.success(request, _("已办理：%(state)s") % {"state": item.state_name})
-    return redirect(item)
+    return refusals.workflow_step_from_post(
+        request,
+        item,
+        advance=functools.partial(actions.assignment_advance, assignment=item, actor=request.user),
+        page=lambda errors, status: render(
+            request, "assignments/assignment_detail.html", _detail_context(request, item, errors), status=status
+        ),
+    )
 
 
 @require_GET

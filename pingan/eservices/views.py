@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -18,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pingan.accounts import queries as accounts
 from pingan.accounts.decorators import citizen_required, staff_required
-from pingan.core import access, context, deadlines, identity, timeline, workflow
-from pingan.core.refusals import refusal_message, refusal_status
+from pingan.core import access, context, deadlines, identity, refusals, timeline, workflow
+from pingan.core.refusals import refusal_message
 from pingan.eservices import actions, catalog, display, formschema, queries, search
 from pingan.eservices.models import Application, Channel, Document
 from pingan.orgs.models import OrgUnit
@@ -357,37 +358,21 @@ def application_act(request: HttpRequest, reference: str) -> HttpResponse:
     if not request.user.is_authenticated:
         raise Http404
     application = _application_or_404(request, reference)
-    action = request.POST.get("action", "")[:40]
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        messages.error(request, _("表单不完整，请刷新页面后重试。"))
-        return render(request, "eservices/application.html", _detail_context(request, application), status=400)
-    transition = application.workflow().transition_for(application.state, action)
-    fields = transition.input_fields if transition else []
-    data = {name: request.POST.get(name, "").strip()[:4000] for name in fields if request.POST.get(name, "").strip()}
     channel = "counter" if access.user_kind(request.user) == "staff" else None
-    try:
-        actions.advance(
-            application=application,
-            action=action,
-            actor=request.user,
-            data=data if transition and transition.input_schema is not None else None,
-            expected_version=version,
-            channel=channel,
+
+    def page(errors: dict[str, Any] | None, status: int) -> HttpResponse:
+        if errors:  # the template lists the fields' errors as pairs
+            errors = {**errors, "fields": list(errors["fields"].items())}
+        return render(
+            request, "eservices/application.html", _detail_context(request, application, errors), status=status
         )
-    except workflow.InputInvalid as error:
-        context_data = _detail_context(request, application, {"action": action, "fields": list(error.errors.items())})
-        return render(request, "eservices/application.html", context_data, status=400)
-    except (workflow.WorkflowError, access.AccessDenied, ValidationError) as error:
-        status = refusal_status(error)
-        if status == 404:
-            raise Http404(refusal_message(error)) from None
-        messages.error(request, refusal_message(error))
-        application.refresh_from_db()
-        return render(request, "eservices/application.html", _detail_context(request, application), status=status)
-    messages.success(request, _("已办理：%(state)s") % {"state": application.state_name})
-    return redirect(application)
+
+    return refusals.workflow_step_from_post(
+        request,
+        application,
+        advance=functools.partial(actions.advance, application=application, actor=request.user, channel=channel),
+        page=page,
+    )
 
 
 @require_GET

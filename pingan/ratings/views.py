@@ -3,6 +3,7 @@ for staff the ratings and rectifications within their jurisdiction."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pingan.accounts.decorators import citizen_required, staff_required
-from pingan.core import access, deadlines, timeline, workflow
+from pingan.core import access, deadlines, refusals, timeline, workflow
 from pingan.ratings import actions, queries
 from pingan.ratings.forms import INDICATOR_PREFIX, INPUT_CHOICES, INPUT_LABELS, RatingForm
 from pingan.ratings.models import Rectification
@@ -189,38 +190,14 @@ def rectification_detail(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required()
 def rectification_act(request: HttpRequest, reference: str) -> HttpResponse:
     item = _get(request, reference)
-    action = request.POST.get("action", "")
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        messages.error(request, _("表单不完整，请刷新页面后重试。"))
-        return render(request, "ratings/rectification_detail.html", _detail_context(request, item), status=400)
-    fields = {t.action: t.input_fields for t in item.workflow().transitions_from(item.state)}.get(action, [])
-    data = {name: request.POST.get(name, "").strip() for name in fields if request.POST.get(name, "").strip()}
-    try:
-        actions.rectification_advance(
-            rectification=item,
-            action=action,
-            actor=request.user,
-            data=data if fields else None,
-            expected_version=version,
-        )
-    except workflow.InputInvalid as error:
-        return render(
-            request,
-            "ratings/rectification_detail.html",
-            _detail_context(request, item, {"action": action, "fields": error.errors}),
-            status=400,
-        )
-    except (workflow.WorkflowError, access.AccessDenied) as error:
-        status = error.decision.status if isinstance(error, access.AccessDenied) else error.status
-        if status == 404:
-            raise Http404(str(error)) from None
-        messages.error(request, error.decision.reason if isinstance(error, access.AccessDenied) else error.message)
-        item.refresh_from_db()
-        return render(request, "ratings/rectification_detail.html", _detail_context(request, item), status=status)
-    messages.success(request, _("已办理：%(state)s") % {"state": item.state_name})
-    return redirect(item)
+    return refusals.workflow_step_from_post(
+        request,
+        item,
+        advance=functools.partial(actions.rectification_advance, rectification=item, actor=request.user),
+        page=lambda errors, status: render(
+            request, "ratings/rectification_detail.html", _detail_context(request, item, errors), status=status
+        ),
+    )
 
 
 @require_POST
