@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -178,12 +178,7 @@ def check_photo(photo: Any, field: str = "photo") -> CheckedPhoto:
 
 
 def _link(name: str, *args: Any) -> str:
-    """A page's path for a message's link; none while the pages are not routed (the system
-    check alerts.W001 reports that) — a message without a link is still delivered."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
+    return reverse(name, args=args)
 
 
 def _point(latitude: Any, longitude: Any) -> geo.Point:

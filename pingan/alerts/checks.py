@@ -1,5 +1,4 @@
-"""System checks: the alert scheme (catalog/alerts.yaml) must load before the server
-starts, and the alert pages must be routed (their menu entries appear only then)."""
+"""System check: the alert scheme (catalog/alerts.yaml) must load before the server starts."""
 
 from __future__ import annotations
 
@@ -19,19 +18,4 @@ def alert_scheme_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
         schedule.scheme()
     except CatalogError as error:
         return [checks.Error(str(error), id="alerts.E001")]
-    return []
-
-
-@checks.register(checks.Tags.urls)
-def alert_urls_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    from pingan.alerts.menu import routed
-
-    if not routed():
-        return [
-            checks.Warning(
-                "the alerts pages are not routed",
-                hint='add path("alerts/", include("pingan.alerts.urls")) to pingan/urls.py',
-                id="alerts.W001",
-            )
-        ]
     return []

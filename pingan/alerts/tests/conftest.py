@@ -38,10 +38,6 @@ def png(name: str = "photo.png", content: bytes = PNG) -> SimpleUploadedFile:
 
 @pytest.fixture(autouse=True)
 def _alerts_env(settings, tmp_path):
-    from pingan.alerts.menu import routed
-
-    if not routed():  # until pingan/urls.py includes the alert pages
-        settings.ROOT_URLCONF = "pingan.alerts.tests.urls"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.NOTIFY_SMS_BACKEND = "pingan.notify.sms.LocmemBackend"
