@@ -7,10 +7,13 @@ Measures, on SQLite (WAL file) and PostgreSQL, each through the real actions:
   one thread;
 - **concurrent register**: bicycles of ONE city registered from N threads at once, each
   thread with its own connection (all queue on the city's counter row) — registrations/s;
-- **dealer import**: a 500-row CSV of sales, then the same file again (nothing new) — rows/s;
+- **dealer import**: CSV files of 2,000 sales (the most a file may hold) one after another
+  (rows/s of the median file), the first file again (nothing new), and two dealers
+  importing at once from two processes, as two server workers take two uploads (rows/s in
+  all);
 - **plate check**: the public look-up — ms per check.
 
-    .venv/bin/python -m bench.plates [--db sqlite|postgres|all] [--n 200] [--threads 8] [--rows 500]
+    .venv/bin/python -m bench.plates [--db sqlite|postgres|all] [--n 200] [--threads 8] [--rows 2000] [--files 5]
 
 Each backend runs in a child process with its own throwaway database (``bench.common``).
 """
@@ -22,6 +25,7 @@ import csv
 import datetime as dt
 import io
 import json
+import statistics
 import subprocess
 import sys
 import threading
@@ -71,8 +75,8 @@ def setup() -> dict[str, Any]:
 _frames = iter(range(1, 10**7))
 
 
-def bike_data(product: Any) -> dict[str, str]:
-    number = next(_frames)
+def bike_data(product: Any, number: int | None = None) -> dict[str, str]:
+    number = next(_frames) if number is None else number
     return {
         "brand": product.brand, "model": product.model, "colour": "白色",
         "frame_number": f"BM24A{number:07d}", "motor_number": f"48V350W-{number:07d}",
@@ -91,7 +95,106 @@ def preregistered(count: int, owners: list[Any]) -> list[Any]:
     ]
 
 
-def child(backend: str, n: int, threads: int, rows: int) -> dict[str, Any]:
+FILE_FRAMES = 5_000_000  # frame numbers of the dealers' files start here (bike_data's own stay below)
+
+
+def sales_file(ids: list[str], rows: int, *, first: int) -> bytes:
+    """A dealer's CSV of ``rows`` sales, frames ``first``.. on from ``FILE_FRAMES``."""
+    from pingan.ebikes import imports
+    from pingan.ebikes.models import CompliantModel
+
+    product = CompliantModel.objects.filter(certificate_status="valid").order_by("ccc_certificate").first()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([column.label for column in imports.COLUMNS])
+    fields = ("brand", "model", "colour", "frame_number", "motor_number", "purchase_date", "invoice_number")
+    for index in range(rows):
+        data = bike_data(product, FILE_FRAMES + first + index)
+        writer.writerow([ids[(first + index) % len(ids)], "13905310001", *[data[f] for f in fields]])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def sales_files(ids: list[str], rows: int, files: int, *, first: int = 0) -> list[bytes]:
+    return [sales_file(ids, rows, first=first + index * rows) for index in range(files)]
+
+
+def import_files(dealer: Any, user: Any, contents: list[bytes], rows: int) -> dict[str, Any]:
+    """Import the files one after another: rows/s of each (min, median, max)."""
+    from pingan.ebikes import actions
+
+    seconds, created = [], 0
+    for index, content in enumerate(contents):
+        started = time.perf_counter()
+        batch = actions.import_batch(dealer=dealer, actor=user, file_name=f"sales-{index}.csv", content=content)
+        seconds.append(time.perf_counter() - started)
+        created += batch.rows_created
+    per_file = sorted(rows / second for second in seconds)
+    return {
+        "rows": rows,
+        "files": len(contents),
+        "created": created,
+        "median_rows_per_second": statistics.median(per_file),
+        "slowest_rows_per_second": per_file[0],
+        "fastest_rows_per_second": per_file[-1],
+    }
+
+
+def _dealer(number: int) -> tuple[Any, Any]:
+    from pingan.accounts import actions as accounts
+    from pingan.ebikes import actions
+    from pingan.orgs.models import OrgUnit
+
+    user = accounts.partner_create(
+        username=f"bench-dealer-{number}", organisation=f"基准测试车行{number}", partner_kind="dealer",
+        credit_code=f"92370102MB{number:08d}", org=OrgUnit.objects.get(code="370102"),
+    )  # fmt: skip
+    return actions.dealer_authorise(partner=user), user
+
+
+def _import_worker(dealer_pk: int, ids: list[str], rows: int, files: int, first: int, start: Any, out: Any) -> None:
+    from django.db import connection
+
+    from pingan.ebikes.models import Dealer
+
+    dealer = Dealer.objects.select_related("partner", "org").get(pk=dealer_pk)
+    contents = sales_files(ids, rows, files, first=first)
+    start.wait()
+    began = time.perf_counter()
+    result = import_files(dealer, dealer.partner, contents, rows)
+    out.put({**result, "began": began, "ended": time.perf_counter()})
+    connection.close()
+
+
+def import_in_parallel(ids: list[str], rows: int, files: int, *, processes: int) -> dict[str, Any]:
+    """``processes`` dealers, each in its own process, importing ``files`` files at once."""
+    import multiprocessing
+
+    from django.db import connections
+
+    dealers = [_dealer(number)[0].pk for number in range(1, processes + 1)]
+    connections.close_all()  # the children open their own
+    context = multiprocessing.get_context("fork")
+    start, out = context.Barrier(processes), context.Queue()
+    workers = [
+        context.Process(target=_import_worker, args=(pk, ids, rows, files, (1 + index) * files * rows, start, out))
+        for index, pk in enumerate(dealers)
+    ]
+    for worker in workers:
+        worker.start()
+    results = [out.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    # From the first child starting its first file to the last one finishing its last.
+    span = max(r["ended"] for r in results) - min(r["began"] for r in results)
+    return {
+        "processes": processes,
+        "rows": sum(r["rows"] * r["files"] for r in results),
+        "created": sum(r["created"] for r in results),
+        "rows_per_second": sum(r["rows"] * r["files"] for r in results) / span,
+    }
+
+
+def child(backend: str, n: int, threads: int, rows: int, files: int) -> dict[str, Any]:
     url = common.database_url(backend, DB_NAME)
     common.drop_database(url)
     common.django_setup(url)
@@ -100,7 +203,7 @@ def child(backend: str, n: int, threads: int, rows: int) -> dict[str, Any]:
 
     from pingan.accounts.models import User
     from pingan.core import timeline
-    from pingan.ebikes import actions, imports, queries
+    from pingan.ebikes import actions, queries
     from pingan.ebikes.models import EBike
 
     people = setup()
@@ -152,30 +255,16 @@ def child(backend: str, n: int, threads: int, rows: int) -> dict[str, Any]:
         "distinct_plates": len(set(plates)) == len(plates),
     }
 
-    # A dealer's file, then the same file again.
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([column.label for column in imports.COLUMNS])
-    from pingan.ebikes.models import CompliantModel
-
-    product = CompliantModel.objects.filter(certificate_status="valid").first()
-    fields = ("brand", "model", "colour", "frame_number", "motor_number", "purchase_date", "invoice_number")
-    for index in range(rows):
-        data = bike_data(product)
-        writer.writerow([people["ids"][index % len(people["ids"])], "13905310001", *[data[f] for f in fields]])
-    content = out.getvalue().encode("utf-8-sig")
-    for label in ("import", "reimport"):
-        started = time.perf_counter()
-        batch = actions.import_batch(
-            dealer=people["dealer"], actor=people["dealer_user"], file_name="bench.csv", content=content
-        )
-        seconds = time.perf_counter() - started
-        result[label] = {
-            "rows": rows,
-            "rows_per_second": rows / seconds,
-            "created": batch.rows_created,
-            "existing": batch.rows_existing,
-        }
+    # Dealers' files: one dealer's files one after another (the median file), the same file
+    # again (nothing new), then two dealers uploading at once from two processes (as two
+    # server workers would take them).
+    contents = sales_files(people["ids"], rows, files)
+    result["import"] = import_files(people["dealer"], people["dealer_user"], contents, rows)
+    again = sales_file(people["ids"], rows, first=0)  # the first file of import_files
+    started = time.perf_counter()
+    batch = actions.import_batch(dealer=people["dealer"], actor=people["dealer_user"], file_name="a.csv", content=again)
+    result["reimport"] = {"rows_per_second": rows / (time.perf_counter() - started), "created": batch.rows_created}
+    result["parallel"] = import_in_parallel(people["ids"], rows, files, processes=2)
 
     numbers = list(plates[:200])
     timing, _ = common.measure(lambda: [queries.plate_check(number) for number in numbers], repeat=5, warmup=1)
@@ -189,14 +278,17 @@ def child(backend: str, n: int, threads: int, rows: int) -> dict[str, Any]:
 def report(results: list[dict[str, Any]]) -> str:
     rows = []
     for r in results:
+        one, both = r["import"], r["parallel"]
         rows.append(
             [
                 r["backend"],
                 f"{common.ms(r['register_ms']['p50'])} / {common.ms(r['register_ms']['p95'])}",
                 f"{r['concurrent']['per_second']:.0f} ({r['concurrent']['threads']} threads, "
                 f"{r['concurrent']['errors']} errors, plates distinct: {r['concurrent']['distinct_plates']})",
-                f"{r['import']['rows_per_second']:.0f} (created {r['import']['created']})",
+                f"**{one['median_rows_per_second']:.0f}** (slowest {one['slowest_rows_per_second']:.0f}, fastest "
+                f"{one['fastest_rows_per_second']:.0f}; {one['files']} files, created {one['created']})",
                 f"{r['reimport']['rows_per_second']:.0f} (created {r['reimport']['created']})",
+                f"**{both['rows_per_second']:.0f}** ({both['processes']} dealers, created {both['created']})",
                 common.ms(r["plate_check_ms"]),
             ]
         )
@@ -204,8 +296,9 @@ def report(results: list[dict[str, Any]]) -> str:
         "database",
         "inspect + register, ms p50 / p95",
         "concurrent registrations/s (one city)",
-        "dealer import rows/s",
+        "dealer import rows/s, median file",
         "same file again rows/s",
+        "two dealers at once, rows/s in all",
         "plate check ms",
     ]
     return f"{common.machine_line()}\n\n{common.markdown_table(headers, rows)}"
@@ -216,16 +309,17 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "all"], default="all")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--rows", type=int, default=500)
+    parser.add_argument("--rows", type=int, default=2000, help="rows per dealer file (the most a file may hold)")
+    parser.add_argument("--files", type=int, default=5, help="files per dealer")
     parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.n, args.threads, args.rows)))
+        print(json.dumps(child(args.child, args.n, args.threads, args.rows, args.files)))
         return
     results = []
     for backend in ["sqlite", "postgres"] if args.db == "all" else [args.db]:
         command = [sys.executable, "-m", "bench.plates", "--child", backend, "--n", str(args.n)]
-        command += ["--threads", str(args.threads), "--rows", str(args.rows)]
+        command += ["--threads", str(args.threads), "--rows", str(args.rows), "--files", str(args.files)]
         output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
         if output.returncode != 0:
             sys.exit(f"{backend} run failed:\n{output.stderr[-4000:]}")

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts import queries as accounts_queries
 from pingan.accounts.models import PartnerKind, PartnerProfile, User
-from pingan.core import access, context, events, timeline, workflow
-from pingan.core.identity import blind_index, parse_resident_id
-from pingan.ebikes import certificates, rules
+from pingan.core import access, bulk, context, events, timeline, workflow
+from pingan.core.identity import parse_resident_id
+from pingan.ebikes import certificates, imports, rules
 from pingan.ebikes import events as ebike_events
 from pingan.ebikes.models import (
     Dealer,
@@ -68,11 +69,6 @@ def handling_unit(unit: OrgUnit) -> OrgUnit:
     if unit.kind == OrgKind.GRID and unit.parent_id is not None:
         return OrgUnit.objects.get(pk=unit.parent_id)
     return unit
-
-
-def _id_hash(number: str) -> str:
-    # The same keyed hash as the accounts app's, so a buyer is found when they sign up.
-    return blind_index(number, purpose="id_number")
 
 
 def citizen_by_id(number: str) -> User | None:
@@ -200,12 +196,18 @@ def plate_allocate(*, city: OrgUnit) -> Plate:
 
 @dataclass(frozen=True)
 class Buyer:
-    """Who a pre-registration belongs to: a citizen account, or (a dealer's sale to someone
-    without one yet) an ID number and mobile to bind it to later."""
+    """Who a pre-registration belongs to: a citizen account (``owner_id``), or (a dealer's
+    sale to someone without one yet) an ID number and mobile to bind it to later; either
+    way the keyed hash of their ID number (``id_hash``), which finds them."""
 
-    owner: User | None
+    owner_id: int | None
+    id_hash: str
     id_number: str = ""
     phone: str = ""
+
+    @classmethod
+    def account(cls, owner: User) -> Buyer:
+        return cls(owner_id=owner.pk, id_hash=owner.citizen.id_number_hash)
 
 
 def frame_holder(frame: str) -> EBike | None:
@@ -216,6 +218,41 @@ def frame_holder(frame: str) -> EBike | None:
 def _frame_free(frame: str) -> None:
     if frame_holder(frame) is not None:
         raise ValidationError({"frame_number": [rules.frame_taken_message(frame)]})
+
+
+def _ebike_fields(
+    *,
+    bike: rules.BikeData,
+    buyer: Buyer,
+    org: OrgUnit,
+    city: OrgUnit,
+    source: str,
+    dealer: Dealer | None = None,
+    application_reference: str = "",
+) -> dict[str, Any]:
+    """A pre-registration's fields (``org``: the handling unit, ``city`` its city), related
+    rows by key: one bicycle is ``EBike(**fields)``, a dealer's file ``bulk.insert_rows``."""
+    unbound = buyer.owner_id is None
+    return {
+        "state": EBike.initial_state(),
+        "owner_id": buyer.owner_id,
+        "buyer_id_hash": buyer.id_hash,
+        "buyer_id_number": buyer.id_number if unbound else "",
+        "buyer_phone": buyer.phone if unbound else "",
+        "city_id": city.pk,
+        "org_id": org.pk,
+        "dealer_id": dealer.pk if dealer is not None else None,
+        "product_id": bike.product.pk,
+        "brand": bike.brand,
+        "model": bike.model,
+        "colour": bike.colour,
+        "frame_number": bike.frame_number,
+        "motor_number": bike.motor_number,
+        "purchase_date": bike.purchase_date,
+        "invoice_number": bike.invoice_number,
+        "source": source,
+        "application_reference": application_reference,
+    }
 
 
 def _create(
@@ -229,33 +266,25 @@ def _create(
 ) -> EBike:
     _frame_free(bike.frame_number)
     org = handling_unit(org)
-    ebike = EBike(
-        owner=buyer.owner,
-        buyer_id_hash=_id_hash(buyer.id_number) if buyer.id_number else "",
-        buyer_id_number=buyer.id_number if buyer.owner is None else "",
-        buyer_phone=buyer.phone if buyer.owner is None else "",
-        city=city_of(org),
+    fields = _ebike_fields(
+        bike=bike,
+        buyer=buyer,
         org=org,
-        dealer=dealer,
-        product=bike.product,
-        brand=bike.brand,
-        model=bike.model,
-        colour=bike.colour,
-        frame_number=bike.frame_number,
-        motor_number=bike.motor_number,
-        purchase_date=bike.purchase_date,
-        invoice_number=bike.invoice_number,
+        city=city_of(org),
         source=source,
+        dealer=dealer,
         application_reference=application_reference,
     )
-    if buyer.owner is not None and not ebike.buyer_id_hash:
-        ebike.buyer_id_hash = _id_hash(buyer.owner.citizen.id_number)
+    return _saved_new(EBike(**fields))
+
+
+def _saved_new(ebike: EBike) -> EBike:
     try:
         with transaction.atomic():
-            ebike.save()
+            ebike.save(force_insert=True)
     except IntegrityError:
         # Another pre-registration of this frame committed between the check and the insert.
-        raise ValidationError({"frame_number": [rules.frame_taken_message(bike.frame_number)]}) from None
+        raise ValidationError({"frame_number": [rules.frame_taken_message(ebike.frame_number)]}) from None
     return ebike
 
 
@@ -301,7 +330,7 @@ def ebike_preregister(
     with transaction.atomic():
         ebike = _create(
             bike=bike,
-            buyer=Buyer(owner=owner),
+            buyer=Buyer.account(owner),
             org=org,
             source=source,
             application_reference=application_reference,
@@ -685,42 +714,212 @@ def ebikes_claim(*, citizen: User) -> int:
 def import_batch(*, dealer: Dealer, actor: Any, file_name: str, content: bytes) -> ImportBatch:
     """Import a file of bicycles the dealer sold (CSV or .xlsx; ``imports.COLUMNS``).
 
-    Each row is checked and pre-registered on its own, all or nothing (its own transaction,
-    or a savepoint inside the caller's): a bad row never blocks the good ones. Rows already
-    imported (same frame number, dealer and buyer) are reported as such and not created
-    again, so uploading the same file twice creates nothing new. A file that cannot be read
-    at all (format, header) raises ``ValidationError`` and stores nothing.
+    Every row is checked first (``imports.check_rows``). Then the whole file is written in
+    one transaction: the batch, the new bicycles, every row's outcome and each bicycle's
+    timeline event, in a handful of statements. Should that fail (another upload registered
+    one of the frames between the check and the insert, a database error), it is undone
+    whole and the file is written again row by row, each row all or nothing on its own.
+    Either way a bad row never blocks the good ones and no row is half-imported. Rows
+    already imported (same frame number, dealer and buyer) are reported as such and not
+    created again, so uploading the same file twice creates nothing new. A file that cannot
+    be read at all (format, header) raises ``ValidationError`` and stores nothing.
     """
-    from pingan.ebikes import imports
-
     if access.user_kind(actor) != "partner" or dealer.partner_id != actor.pk or not dealer.is_active:
         _refuse(actor, dealer, _("只有授权经销商本单位可以导入销售记录。"))
     table = imports.read_table(file_name=file_name, content=content)
-    batch = ImportBatch.objects.create(
-        dealer=dealer,
-        uploaded_by=actor,
-        file_name=file_name[:200],
-        file_format=table.format,
-        sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_at=context.now(),
-        rows_total=len(table.rows),
-    )
-    seen: dict[str, int] = {}
-    counts = {RowOutcome.CREATED: 0, RowOutcome.EXISTING: 0, RowOutcome.FAILED: 0}
-    for row in table.rows:
-        outcome = _import_row(batch=batch, dealer=dealer, actor=actor, row=row, seen=seen)
-        counts[outcome] += 1
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        rows_created=counts[RowOutcome.CREATED],
-        rows_existing=counts[RowOutcome.EXISTING],
-        rows_failed=counts[RowOutcome.FAILED],
-    )
-    batch.refresh_from_db()
+    with bulk.collection_paused():
+        checked = imports.check_rows(table.rows)
+        sales = DealerFile(
+            dealer, actor, file_name[:200], table.format, hashlib.sha256(content).hexdigest(), len(checked)
+        )
+        try:
+            with transaction.atomic():
+                return _close_batch(sales, _write_together(sales, checked))
+        except DatabaseError:
+            if connection.in_atomic_block and connection.needs_rollback:
+                raise  # the caller's transaction is broken: nothing more can be written in it
+            log.warning("e-bike import by dealer %s: writing at once failed; row by row", dealer.pk, exc_info=True)
+        return _close_batch(sales, _write_row_by_row(sales, checked))
+
+
+@dataclass(frozen=True)
+class DealerFile:
+    """What a dealer uploaded, once read: who, which file, how many rows."""
+
+    dealer: Dealer
+    actor: Any
+    file_name: str
+    file_format: str
+    sha256: str
+    rows: int
+
+    def new_batch(self) -> ImportBatch:
+        return ImportBatch.objects.create(
+            dealer=self.dealer,
+            uploaded_by=self.actor,
+            file_name=self.file_name,
+            file_format=self.file_format,
+            sha256=self.sha256,
+            uploaded_at=context.now(),
+            rows_total=self.rows,
+        )
+
+    def bicycle(self, item: imports.CheckedRow, org: OrgUnit, city: OrgUnit) -> dict[str, Any]:
+        assert item.bike is not None
+        buyer = Buyer(owner_id=item.owner_id, id_hash=item.id_hash, id_number=item.id_number, phone=item.phone)
+        return _ebike_fields(bike=item.bike, buyer=buyer, org=org, city=city, source=Source.DEALER, dealer=self.dealer)
+
+    def created_event(
+        self, batch: ImportBatch, item: imports.CheckedRow, ebike_id: int, bound: bool, org_path: str
+    ) -> timeline.Entry:
+        assert item.bike is not None
+        data = {
+            "source": Source.DEALER,
+            "product": item.bike.product.ccc_certificate,
+            "batch": batch.pk,
+            "row": item.row.number,
+            "bound": bound,
+        }
+        return timeline.Entry((EBike._meta.label_lower, ebike_id), "ebikes.pre_registered", data, org_path=org_path)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a frame number already: enough to tell a re-upload from a clash."""
+
+    pk: int
+    dealer_id: int | None
+    buyer_id_hash: str
+
+
+def _live_holders(frames: list[str]) -> dict[str, Holder]:
+    """The live records of these frame numbers (``frame_holder`` for many), by frame."""
+    found: dict[str, Holder] = {}
+    for start in range(0, len(frames), 1000):
+        live = (
+            EBike.objects.filter(frame_number__in=frames[start : start + 1000])
+            .exclude(state="cancelled", plate__isnull=True)
+            .values_list("frame_number", "pk", "dealer_id", "buyer_id_hash")
+        )
+        found.update((frame, Holder(*rest)) for frame, *rest in live)
+    return found
+
+
+def _imported_before(holder: EBike | Holder, sales: DealerFile, item: imports.CheckedRow) -> bool:
+    return holder.dealer_id == sales.dealer.pk and holder.buyer_id_hash == item.id_hash
+
+
+def _write_together(sales: DealerFile, checked: list[imports.CheckedRow]) -> tuple[ImportBatch, Counter[str]]:
+    """The whole file in the caller's transaction; raises on any database error."""
+    batch = sales.new_batch()
+    org = handling_unit(sales.dealer.org)
+    city = city_of(org)
+    holders = _live_holders([item.frame for item in checked if item.ok])
+    reports: list[dict[str, Any]] = []
+    new: list[tuple[imports.CheckedRow, dict[str, Any]]] = []
+    for item in checked:
+        holder = holders.get(item.frame) if item.ok else None
+        if not item.ok:
+            reports.append(_report(batch, item, RowOutcome.FAILED, errors=item.errors))
+        elif holder is None:
+            new.append((item, sales.bicycle(item, org, city)))
+        elif _imported_before(holder, sales, item):
+            reports.append(_report(batch, item, RowOutcome.EXISTING, ebike_id=holder.pk))
+        else:
+            reports.append(_report(batch, item, RowOutcome.FAILED, errors=[_frame_taken(item.frame)]))
+    ids = _insert_all(EBike, [fields for _item, fields in new])
+    reports += [_report(batch, item, RowOutcome.CREATED, ebike_id=pk) for (item, _f), pk in zip(new, ids, strict=True)]
+    _insert_all(ImportRow, reports)
+    entries = [
+        sales.created_event(batch, item, pk, fields["owner_id"] is not None, org.path)
+        for (item, fields), pk in zip(new, ids, strict=True)
+    ]
+    timeline.record_many(entries, actor=sales.actor)
+    return batch, Counter(report["outcome"] for report in reports)
+
+
+def _insert_all(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
+    """Rows given as dicts of one shape (``_ebike_fields``, ``_report``), in one go."""
+    if not rows:
+        return []
+    return bulk.insert_rows(model, list(rows[0]), [list(row.values()) for row in rows])
+
+
+def _write_row_by_row(sales: DealerFile, checked: list[imports.CheckedRow]) -> tuple[ImportBatch, Counter[str]]:
+    batch = sales.new_batch()
+    org = handling_unit(sales.dealer.org)
+    city = city_of(org)
+    return batch, Counter(_write_row(sales, batch, item, org, city) for item in checked)
+
+
+def _write_row(sales: DealerFile, batch: ImportBatch, item: imports.CheckedRow, org: OrgUnit, city: OrgUnit) -> str:
+    """One row, all of it or nothing (its own transaction, or a savepoint in the caller's)."""
+    if not item.ok:
+        return _saved(_report(batch, item, RowOutcome.FAILED, errors=item.errors))
+    try:
+        for _attempt in range(2):
+            holder = frame_holder(item.frame)
+            if holder is not None and _imported_before(holder, sales, item):
+                return _saved(_report(batch, item, RowOutcome.EXISTING, ebike_id=holder.pk))
+            if holder is not None:
+                break
+            try:
+                with transaction.atomic():  # the row's savepoint: all of it or nothing
+                    ebike = _saved_new(EBike(**sales.bicycle(item, org, city)))
+                    entry = sales.created_event(batch, item, ebike.pk, ebike.owner_id is not None, org.path)
+                    timeline.record_many([entry], actor=sales.actor)
+                    return _saved(_report(batch, item, RowOutcome.CREATED, ebike_id=ebike.pk))
+            except ValidationError:
+                continue  # the same frame committed meanwhile (another upload): look again
+    except DatabaseError:
+        if connection.in_atomic_block and connection.needs_rollback:
+            raise  # the caller's transaction is broken: nothing more can be written in it
+        log.exception("e-bike import: batch %s row %s failed", batch.pk, item.row.number)
+        failure = _("该行保存时发生系统错误，未导入，请稍后重新上传（已导入的行不会重复录入）。")
+        return _saved(_report(batch, item, RowOutcome.FAILED, errors=[imports.RowError("", failure)]))
+    return _saved(_report(batch, item, RowOutcome.FAILED, errors=[_frame_taken(item.frame)]))
+
+
+def _frame_taken(frame: str) -> imports.RowError:
+    return imports.RowError("frame_number", rules.frame_taken_message(frame))
+
+
+def _report(
+    batch: ImportBatch,
+    item: imports.CheckedRow,
+    outcome: str,
+    *,
+    ebike_id: int | None = None,
+    errors: Any = (),
+) -> dict[str, Any]:
+    """A row's outcome, as the fields of its ``ImportRow``."""
+    return {
+        "batch_id": batch.pk,
+        "row_number": item.row.number,
+        "outcome": outcome,
+        "frame_number": item.frame[:40],
+        "ebike_id": ebike_id,
+        "errors": [{"field": e.field, "column": e.column, "message": e.message} for e in errors],
+    }
+
+
+def _saved(report: dict[str, Any]) -> str:
+    ImportRow.objects.create(**report)
+    return report["outcome"]
+
+
+def _close_batch(sales: DealerFile, written: tuple[ImportBatch, Counter[str]]) -> ImportBatch:
+    """Count the outcomes onto the batch and put the file on the timeline."""
+    batch, outcomes = written
+    batch.rows_created = outcomes[RowOutcome.CREATED]
+    batch.rows_existing = outcomes[RowOutcome.EXISTING]
+    batch.rows_failed = outcomes[RowOutcome.FAILED]
+    batch.save(update_fields=["rows_created", "rows_existing", "rows_failed"])
     timeline.record(
         batch,
         "ebikes.import_batch",
-        actor=actor,
-        org_path=dealer.org.path,
+        actor=sales.actor,
+        org_path=sales.dealer.org.path,
         data={
             "file": batch.file_name,
             "sha256": batch.sha256,
@@ -731,68 +930,3 @@ def import_batch(*, dealer: Dealer, actor: Any, file_name: str, content: bytes) 
         },
     )
     return batch
-
-
-def _import_row(*, batch: ImportBatch, dealer: Dealer, actor: Any, row: Any, seen: dict[str, int]) -> str:
-    from pingan.ebikes import imports
-
-    errors, bike, buyer = imports.check_row(row)
-    frame = bike.frame_number if bike is not None else rules.normalise_frame(row.values.get("frame_number"))
-    if frame and frame in seen:
-        errors.append(
-            imports.RowError(
-                "frame_number", _("车架号与本文件第%(row)s行重复，同一辆车只能导入一次。") % {"row": seen[frame]}
-            )
-        )
-    elif frame:
-        seen[frame] = row.number
-    if errors or bike is None or buyer is None:
-        return _row_result(batch, row, RowOutcome.FAILED, frame, errors=errors)
-    try:
-        id_hash = _id_hash(buyer.id_number)
-        for _attempt in range(2):
-            holder = frame_holder(frame)
-            if holder is not None and holder.dealer_id == dealer.pk and holder.buyer_id_hash == id_hash:
-                return _row_result(batch, row, RowOutcome.EXISTING, frame, ebike=holder)  # imported before
-            if holder is not None:
-                break
-            try:
-                with transaction.atomic():  # the row's savepoint: all of it or nothing
-                    ebike = _create(bike=bike, buyer=buyer, org=dealer.org, source=Source.DEALER, dealer=dealer)
-                    timeline.record(
-                        ebike,
-                        "ebikes.pre_registered",
-                        actor=actor,
-                        data={
-                            "source": Source.DEALER,
-                            "product": bike.product.ccc_certificate,
-                            "batch": batch.pk,
-                            "row": row.number,
-                            "bound": ebike.owner_id is not None,
-                        },
-                    )
-                    return _row_result(batch, row, RowOutcome.CREATED, frame, ebike=ebike)
-            except ValidationError:
-                continue  # the same frame committed meanwhile (another upload): look again
-    except DatabaseError:
-        if connection.in_atomic_block and connection.needs_rollback:
-            raise  # the caller's transaction is broken: nothing more can be written in it
-        log.exception("e-bike import: batch %s row %s failed", batch.pk, row.number)
-        errors = [imports.RowError("", _("该行保存时发生系统错误，未导入，请稍后重新上传（已导入的行不会重复录入）。"))]
-        return _row_result(batch, row, RowOutcome.FAILED, frame, errors=errors)
-    errors = [imports.RowError("frame_number", rules.frame_taken_message(frame))]
-    return _row_result(batch, row, RowOutcome.FAILED, frame, errors=errors)
-
-
-def _row_result(
-    batch: ImportBatch, row: Any, outcome: str, frame: str, *, ebike: EBike | None = None, errors: Any = ()
-) -> str:
-    ImportRow.objects.create(
-        batch=batch,
-        row_number=row.number,
-        outcome=outcome,
-        frame_number=frame[:40],
-        ebike=ebike,
-        errors=[{"field": e.field, "column": e.column, "message": e.message} for e in errors],
-    )
-    return outcome

@@ -74,7 +74,7 @@ ENDING_STEPS = ("refuse", "refuse_after_inspection", "withdraw")
 
 def _applicant_hash(application: Any) -> str:
     profile = getattr(application.applicant, "citizen", None)
-    return actions._id_hash(profile.id_number) if profile is not None else ""
+    return profile.id_number_hash if profile is not None else ""
 
 
 def _own_preregistration(application: Any, frame: str) -> EBike | None:

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.core.identity import normalize_mobile, parse_resident_id
+from pingan.accounts import queries as accounts_queries
+from pingan.core.identity import blind_index, normalize_mobile, parse_resident_id
 from pingan.ebikes import rules
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -206,10 +208,60 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def check_row(row: Row) -> tuple[list[RowError], rules.BikeData | None, Any]:
-    """Every problem of one row (by column), the bicycle and the buyer if there is none."""
-    from pingan.ebikes.actions import Buyer, citizen_by_id
+@dataclass(slots=True)
+class CheckedRow:
+    """One row after every check that needs no lock: its problems by column or, when it has
+    none, the bicycle and its buyer (``owner_id``: their citizen account, if they have one)."""
 
+    row: Row
+    frame: str  # normalised, even when the row has problems (for the report)
+    errors: list[RowError]
+    bike: rules.BikeData | None = None
+    id_number: str = ""
+    id_hash: str = ""
+    phone: str = ""
+    owner_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.bike is not None
+
+
+def check_rows(rows: list[Row]) -> list[CheckedRow]:
+    """Check every row of a file: each on its own (``_check``), then against the earlier
+    rows (a frame number twice in one file). Two look-ups for the whole file: the catalogue
+    products and the buyers' accounts it names. Whether a frame is registered already is the
+    writer's to check (``actions.import_batch``), under its transaction."""
+    products = rules.products_named((row.values.get("brand"), row.values.get("model")) for row in rows)
+    today = timezone.localdate()
+    checked = [_check(row, products, today) for row in rows]
+    first_row_of: dict[str, int] = {}
+    for index, item in enumerate(checked):
+        if not item.frame:
+            continue
+        if item.frame in first_row_of:
+            duplicate = RowError(
+                "frame_number",
+                _("车架号与本文件第%(row)s行重复，同一辆车只能导入一次。") % {"row": first_row_of[item.frame]},
+            )
+            checked[index] = CheckedRow(item.row, item.frame, _in_column_order([*item.errors, duplicate]))
+        else:
+            first_row_of[item.frame] = item.row.number
+    owners = accounts_queries.citizen_ids_for_id_hashes(item.id_hash for item in checked if item.ok)
+    for item in checked:
+        item.owner_id = owners.get(item.id_hash) if item.ok else None
+    return checked
+
+
+_COLUMN_ORDER = {column.field: index for index, column in enumerate(COLUMNS)}
+
+
+def _in_column_order(errors: list[RowError]) -> list[RowError]:
+    return sorted(errors, key=lambda e: _COLUMN_ORDER.get(e.field, 99))
+
+
+def _check(row: Row, products: rules.Products, today: dt.date) -> CheckedRow:
+    """Every problem of one row on its own, by column."""
     errors: list[RowError] = []
     id_value = row.values.get("buyer_id_number")
     number = ""
@@ -222,7 +274,7 @@ def check_row(row: Row) -> tuple[list[RowError], rules.BikeData | None, Any]:
         )
     else:
         try:
-            number = parse_resident_id(_text(id_value)).number
+            number = parse_resident_id(_text(id_value), today=today).number
         except ValidationError as error:
             message = error.messages[0] if _text(id_value) else _("请填写购车人身份证号码。")
             errors.append(RowError("buyer_id_number", message))
@@ -237,14 +289,15 @@ def check_row(row: Row) -> tuple[list[RowError], rules.BikeData | None, Any]:
     values = dict(row.values)
     if isinstance(values.get("purchase_date"), dt.datetime):
         values["purchase_date"] = values["purchase_date"].date()
-    bike, problems = rules.clean_bike(values)
-    order = {column.field: index for index, column in enumerate(COLUMNS)}
+    bike, problems = rules.clean_bike(values, products=products, today=today)
     for name, messages in problems.items():
         errors.extend(RowError(name, message) for message in messages)
-    errors.sort(key=lambda e: order.get(e.field, 99))
+    frame = bike.frame_number if bike is not None else rules.normalise_frame(row.values.get("frame_number"))
     if errors or bike is None:
-        return errors, None, None
-    return errors, bike, Buyer(owner=citizen_by_id(number), id_number=number, phone=phone)
+        return CheckedRow(row, frame, _in_column_order(errors))
+    return CheckedRow(
+        row, frame, [], bike, id_number=number, id_hash=blind_index(number, purpose="id_number"), phone=phone
+    )
 
 
 # --- Writing: the template and the error report ---------------------------------------------------

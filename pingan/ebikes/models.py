@@ -162,6 +162,9 @@ class EBike(WorkflowModel):
 
     workflow_code = "ebike"
 
+    # Indexes: the ones in Meta, no more. Each costs every insert (a dealer's file is
+    # thousands); owner, org and dealer lead a composite index there, and exact-match
+    # columns get a plain one (Django's db_index adds a second, for LIKE, on PostgreSQL).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("所有人"),
@@ -169,14 +172,23 @@ class EBike(WorkflowModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="ebikes",
+        db_index=False,
     )
     buyer_id_number = EncryptedTextField(_("购车人身份证号码"), blank=True, default="")
-    buyer_id_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    buyer_id_hash = models.CharField(max_length=64, blank=True, default="")
     buyer_phone = EncryptedTextField(_("购车人手机号码"), blank=True, default="")
     city = models.ForeignKey("orgs.OrgUnit", verbose_name=_("登记城市"), on_delete=models.PROTECT, related_name="+")
-    org = models.ForeignKey("orgs.OrgUnit", verbose_name=_("办理单位"), on_delete=models.PROTECT, related_name="+")
+    org = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("办理单位"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     dealer = models.ForeignKey(
-        Dealer, verbose_name=_("销售商"), null=True, blank=True, on_delete=models.PROTECT, related_name="ebikes"
+        Dealer,
+        verbose_name=_("销售商"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ebikes",
+        db_index=False,
     )
     product = models.ForeignKey(
         CompliantModel, verbose_name=_("目录产品"), on_delete=models.PROTECT, related_name="ebikes"
@@ -184,7 +196,7 @@ class EBike(WorkflowModel):
     brand = models.CharField(_("品牌"), max_length=50)
     model = models.CharField(_("型号"), max_length=60)
     colour = models.CharField(_("车身颜色"), max_length=20)
-    frame_number = models.CharField(_("车架号"), max_length=20, db_index=True)
+    frame_number = models.CharField(_("车架号"), max_length=20)
     motor_number = models.CharField(_("电机号"), max_length=30)
     purchase_date = models.DateField(_("购买日期"))
     invoice_number = models.CharField(_("购车发票号码"), max_length=20)
@@ -206,6 +218,8 @@ class EBike(WorkflowModel):
             models.Index(fields=["owner", "state"], name="ebike_owner_idx"),
             models.Index(fields=["registered_at", "org"], name="ebike_registered_idx"),
             models.Index(fields=["dealer", "state"], name="ebike_dealer_idx"),
+            models.Index(fields=["frame_number"], name="ebike_frame_idx"),
+            models.Index(fields=["buyer_id_hash"], name="ebike_buyer_idx"),
         ]
         constraints = [
             # One live record per frame: a pre-registration cancelled before it was ever
@@ -335,7 +349,8 @@ class ImportRow(models.Model):
     """The outcome of one data row of a batch (``row_number`` counts the header as row 1,
     as a spreadsheet shows it). ``errors``: ``[{"column": ..., "message": ...}]``."""
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    # No index of its own: the unique (batch, row_number) leads with it.
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
     row_number = models.PositiveIntegerField(_("行号"))
     outcome = models.CharField(_("结果"), max_length=10, choices=RowOutcome.choices)
     frame_number = models.CharField(_("车架号"), max_length=40, blank=True)

@@ -271,3 +271,32 @@ def test_backdated_history_keeps_the_real_time_and_says_what_it_stands_for():
     assert abs((event.occurred_at - timezone.now()).total_seconds()) < 60
     assert event.data["backdated_to"].startswith("2021-07-01T09:00:00")
     assert timeline.verify() == []
+
+
+def test_many_events_at_once_are_links_of_one_chain_like_any_other():
+    forget_transaction_chain()
+    with transaction.atomic():
+        first = timeline.record(("test.case", "1"), "case.opened")
+        ids = timeline.record_many(
+            [timeline.Entry(("test.case", str(n)), "case.imported", {"row": n}, org_path="37") for n in range(2, 7)],
+        )
+    stored = TimelineEvent.objects.in_bulk(ids)
+    many = [stored[pk] for pk in ids]
+    assert [event.seq for event in many] == list(range(first.seq + 1, first.seq + 6))
+    assert {event.chain for event in many} == {first.chain}
+    assert [event.prev_hash for event in many] == [first.hash] + [event.hash for event in many[:-1]]
+    fourth = timeline.events_for(("test.case", "4")).get()
+    assert (fourth.action, fourth.data, fourth.org_path) == ("case.imported", {"row": 4}, "37")
+    assert TimelineHead.objects.get(chain=first.chain).hash == many[-1].hash
+    assert timeline.verify() == []
+    assert timeline.record_many([]) == []
+
+
+def test_a_link_altered_inside_a_batch_of_events_is_found():
+    forget_transaction_chain()
+    ids = timeline.record_many([timeline.Entry(("test.case", str(n)), "case.imported") for n in range(3)])
+    target = TimelineEvent.objects.get(pk=ids[1])
+    disable_triggers()
+    execute("UPDATE core_timelineevent SET subject_id = %s WHERE id = %s", ["99", target.pk])
+    [broken] = timeline.verify()
+    assert (broken.chain, broken.seq, broken.event_id) == (target.chain, target.seq, target.pk)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import itertools
 from typing import Any
 
@@ -71,6 +73,23 @@ def dealer(dealer_user):
 
 def preregistered(owner: Any, **overrides: Any) -> EBike:
     return actions.ebike_preregister(actor=owner, data=bike_data(**overrides))
+
+
+def sold_by(dealer: Any, *, buyer_id_number: str, buyer_mobile: str, **overrides: Any) -> EBike:
+    """A bicycle the dealer sold and imported (a one-row sales file)."""
+    from pingan.ebikes import imports
+
+    values = {"buyer_id_number": buyer_id_number, "buyer_mobile": buyer_mobile, **bike_data(**overrides)}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([column.field for column in imports.COLUMNS])
+    writer.writerow([values[column.field] for column in imports.COLUMNS])
+    batch = actions.import_batch(
+        dealer=dealer, actor=dealer.partner, file_name="sale.csv", content=out.getvalue().encode()
+    )
+    report = batch.rows.get()
+    assert report.outcome == "created", report.errors
+    return report.ebike
 
 
 def registered(owner: Any, officer: Any, **overrides: Any) -> EBike:

@@ -17,6 +17,7 @@ from pingan.ebikes.tests.conftest import (
     bike_data,
     preregistered,
     registered,
+    sold_by,
 )
 from pingan.testing import factories
 
@@ -349,14 +350,8 @@ def test_a_preregistration_cancelled_before_plating_frees_the_frame(owner, buyer
 
 
 def test_a_sale_to_someone_without_an_account_is_claimed_when_they_sign_up(dealer, dealer_user):
-    from pingan.ebikes.imports import Row, check_row
-    from pingan.ebikes.models import Source
-
     number = make_resident_id("370103", dt.date(1995, 3, 8), 41)
-    errors, bike, buyer = check_row(Row(2, {"buyer_id_number": number, "buyer_mobile": "13805310099", **bike_data()}))
-    assert errors == []
-    assert buyer.owner is None
-    ebike = actions._create(bike=bike, buyer=buyer, org=dealer.org, source=Source.DEALER, dealer=dealer)
+    ebike = sold_by(dealer, buyer_id_number=number, buyer_mobile="13805310099")
     assert ebike.owner is None
     assert ebike.buyer_id_number == number
     assert ebike.buyer_phone == "13805310099"
@@ -374,12 +369,8 @@ def test_a_sale_to_someone_without_an_account_is_claimed_when_they_sign_up(deale
 
 
 def test_an_unclaimed_sale_cannot_be_plated(dealer, dealer_user, officer):
-    from pingan.ebikes.imports import Row, check_row
-    from pingan.ebikes.models import Source
-
     number = make_resident_id("370102", dt.date(1990, 1, 2), 77)
-    _errors, bike, buyer = check_row(Row(2, {"buyer_id_number": number, "buyer_mobile": "13805310098", **bike_data()}))
-    ebike = actions._create(bike=bike, buyer=buyer, org=dealer.org, source=Source.DEALER, dealer=dealer)
+    ebike = sold_by(dealer, buyer_id_number=number, buyer_mobile="13805310098")
     actions.ebike_inspect(ebike=ebike, actor=dealer_user)
     chief = factories.staff("370102", ["counter_officer"])
     with pytest.raises(ValidationError, match="尚未绑定实名车主"):

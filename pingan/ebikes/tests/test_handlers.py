@@ -14,7 +14,7 @@ from pingan.core import workflow
 from pingan.credentials.models import Credential
 from pingan.ebikes import actions, handlers, queries
 from pingan.ebikes.models import EBike
-from pingan.ebikes.tests.conftest import STATION, bike_data, preregistered
+from pingan.ebikes.tests.conftest import STATION, bike_data, preregistered, sold_by
 from pingan.eservices import actions as eservices
 from pingan.eservices import catalog, samples
 from pingan.eservices import handlers as registry
@@ -129,14 +129,8 @@ def test_a_withdrawn_application_frees_the_frame(service, owner):
 
 
 def test_the_applicants_own_dealer_sale_is_taken_over_not_refused(service, owner, dealer):
-    from pingan.ebikes.imports import Row, check_row
-    from pingan.ebikes.models import Source
-
     data = bike_data()
-    _errors, bike, buyer = check_row(
-        Row(2, {"buyer_id_number": owner.citizen.id_number, "buyer_mobile": "13905319999", **data})
-    )
-    sold = actions._create(bike=bike, buyer=buyer, org=dealer.org, source=Source.DEALER, dealer=dealer)
+    sold = sold_by(dealer, buyer_id_number=owner.citizen.id_number, buyer_mobile="13905319999", **data)
     application = application_for(service, owner, data)
     eservices.submit(application=application, actor=owner)
     sold.refresh_from_db()

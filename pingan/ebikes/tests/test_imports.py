@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
 from pingan.core import access, timeline
@@ -146,25 +147,70 @@ def test_another_dealer_importing_the_same_frames_is_refused_row_by_row(dealer, 
 
 
 def test_a_row_failing_while_saving_leaves_nothing_and_the_others_go_in(dealer, dealer_user, owner, monkeypatch):
-    original = timeline.record
+    """Row 3's timeline event cannot be written: the file written at once is undone whole,
+    then written row by row, where only row 3 fails (and leaves nothing behind)."""
+    original = timeline.record_many
+    attempts = []
 
-    def failing(subject: Any, action: str, **kwargs: Any) -> Any:
-        event = original(subject, action, **kwargs)  # written, then the row's savepoint must undo it
-        if action == "ebikes.pre_registered" and (kwargs.get("data") or {}).get("row") == 3:
+    def failing(entries: list[timeline.Entry], **kwargs: Any) -> Any:
+        events = original(entries, **kwargs)  # written, then the savepoint must undo them
+        rows = [(entry.data or {}).get("row") for entry in entries if entry.action == "ebikes.pre_registered"]
+        if rows:
+            attempts.append(rows)
+        if 3 in rows:
             raise DatabaseError("disk full")
-        return event
+        return events
 
-    monkeypatch.setattr(actions.timeline, "record", failing)
+    monkeypatch.setattr(actions.timeline, "record_many", failing)
     rows = [row(owner.citizen.id_number, frame_number=f"QQ24A000000{n}") for n in (1, 2, 3)]
     batch = actions.import_batch(dealer=dealer, actor=dealer_user, file_name="a.csv", content=as_csv(rows))
+    assert attempts == [[2, 3, 4], [2], [3], [4]]  # at once, then row by row
     assert (batch.rows_created, batch.rows_failed) == (2, 1)
     assert not EBike.objects.filter(frame_number="QQ24A0000002").exists()
+    assert ImportBatch.objects.count() == 1  # the undone attempt left no batch behind
     failed = batch.rows.get(row_number=3)
     assert failed.errors[0]["column"] == "整行"
     assert "系统错误" in failed.errors[0]["message"]
-    monkeypatch.setattr(actions.timeline, "record", original)
+    assert timeline.verify() == []
+    monkeypatch.setattr(actions.timeline, "record_many", original)
     retry = actions.import_batch(dealer=dealer, actor=dealer_user, file_name="a.csv", content=as_csv(rows))
     assert (retry.rows_created, retry.rows_existing, retry.rows_failed) == (1, 2, 0)
+
+
+def test_a_frame_registered_between_the_check_and_the_write(dealer, dealer_user, owner, monkeypatch):
+    """Another upload registers row 3's frame after this file's look-up: the insert of the
+    whole file fails on the frame's unique constraint, and the rows go in one by one."""
+    rows = [row(owner.citizen.id_number, frame_number=f"QQ24A000000{n}") for n in (1, 2, 3)]
+    other_user = factories.partner("370102", partner_kind="dealer")
+    other = actions.dealer_authorise(partner=other_user)
+    actions.import_batch(dealer=other, actor=other_user, file_name="b.csv", content=as_csv(rows[1:2]))
+    monkeypatch.setattr(actions, "_live_holders", lambda frames: {})  # the look-up ran before it
+    batch = actions.import_batch(dealer=dealer, actor=dealer_user, file_name="a.csv", content=as_csv(rows))
+    assert (batch.rows_created, batch.rows_existing, batch.rows_failed) == (2, 0, 1)
+    assert "已经登记" in batch.rows.get(row_number=3).errors[0]["message"]
+    assert EBike.objects.get(frame_number="QQ24A0000002").dealer == other
+    assert ImportBatch.objects.filter(dealer=dealer).count() == 1
+    assert timeline.verify() == []
+
+
+def test_a_file_is_written_in_a_few_statements_not_several_per_row(dealer, dealer_user, owner):
+    buyers = [factories.citizen().citizen.id_number for _ in range(3)] + [NEWCOMER_ID]
+    content = as_csv([row(buyers[n % 4], frame_number=f"QQ24B{n:07d}") for n in range(300)])
+    with CaptureQueriesContext(connection) as queries_run:
+        batch = actions.import_batch(dealer=dealer, actor=dealer_user, file_name="a.csv", content=content)
+    assert (batch.rows_created, batch.rows_failed) == (300, 0)
+    # (SQLite takes at most 999 parameters a statement: 36 bicycles per INSERT.)
+    assert len(queries_run) <= 30, "\n".join(query["sql"][:100] for query in queries_run)
+    bikes = EBike.objects.filter(frame_number__startswith="QQ24B").order_by("frame_number")
+    assert sum(bike.owner_id is None for bike in bikes) == 75  # the newcomer's, kept under their ID number
+    assert bikes[0].owner.citizen.id_number == buyers[0]
+    event = timeline.events_for(bikes[5]).get(action="ebikes.pre_registered")
+    assert event.data == {"source": "dealer", "product": bikes[5].product.ccc_certificate, "batch": batch.pk,
+                          "row": 7, "bound": True}  # fmt: skip
+    assert event.org_path == dealer.org.path
+    assert timeline.verify() == []
+    again = actions.import_batch(dealer=dealer, actor=dealer_user, file_name="a.csv", content=content)
+    assert (again.rows_created, again.rows_existing) == (0, 300)
 
 
 def test_xlsx_cells_of_the_wrong_type(dealer, dealer_user, owner):
