@@ -25,9 +25,28 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connections, models, router
+from django.db.models import lookups
 from django.utils import timezone
 
 M = TypeVar("M", bound=models.Model)
+
+
+@models.Field.register_lookup
+class AnyOf(lookups.In):
+    """``filter(frame_number__any=frames)``: ``IN (...)``; on PostgreSQL ``= ANY(%s)`` with
+    the values as one array parameter. A file's 2,000 values stay one parameter: with
+    ``__in``, psycopg rewrites a query of 2,000 placeholders on every call, and the server
+    parses it — a look-up cost a third more."""
+
+    lookup_name = "any"
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if not self.rhs_is_direct_value():
+            return super().as_sql(compiler, connection)  # a subquery: IN (SELECT …)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = [value for value in self.rhs if value is not None]
+        return f"{lhs} = ANY(%s)", [*lhs_params, values]
+
 
 _PLAIN_TYPES: dict[str, type] = {
     "CharField": str,
@@ -166,13 +185,25 @@ def insert(objects: Sequence[M], *, using: str | None = None) -> list[M]:
 
 
 def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *, using: str | None = None
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    count: int | None = None,
+    using: str | None = None,
 ) -> list[int]:
     """Insert rows given as values of ``fields`` (attribute names: ``owner_id``, not
     ``owner``) and return their new keys, in order. Every other field takes its default;
     ``auto_now``/``auto_now_add`` fields one time for the whole lot. For thousands of rows
-    of a wide model, building the model objects costs more than the insert."""
-    if not rows:
+    of a wide model, building the model objects costs more than the insert.
+
+    ``rows`` may be a generator, with ``count`` saying how many it gives: on PostgreSQL it
+    is run while the rows stream to the server, so the server stores the first rows while
+    Python makes the next ones (the two cores work at once)."""
+    if count is None:
+        rows = list(rows)
+        count = len(rows)
+    if not count:
         return []
     alias = using or router.db_for_write(model)
     connection = connections[alias]
@@ -196,7 +227,7 @@ def insert_rows(
     ]
     steps = [(index, preparers[index]) for index in given]
     with connection.cursor() as cursor:
-        ids = _new_ids(cursor, model, len(rows))
+        ids = _new_ids(cursor, model, count)
         pk_index = position[model._meta.pk.attname]
 
         def values(pk: int, row: Sequence[Any]) -> list[Any]:

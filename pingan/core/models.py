@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.bulk import AnyOf  # noqa: F401  (registers the `any` lookup)
 from pingan.core.paths import PathUnder  # noqa: F401  (registers the `under` lookup)
 
 MAX_TIMELINE_CHAINS = 64

@@ -185,8 +185,8 @@ def record(
         payload["before"] = before
     if after is not None:
         payload["after"] = after
-    with _appending([Entry(subject, action, payload, org_path)], actor) as rows:
-        event = TimelineEvent(**rows[0])
+    with _appending([Entry(subject, action, payload, org_path)], actor) as links:
+        event = TimelineEvent(**dict(zip(COLUMNS, next(links), strict=True)))
         event.save(force_insert=True)
     return event
 
@@ -199,14 +199,19 @@ def record_many(entries: Sequence[Entry], *, actor: Any = None) -> list[int]:
     transaction (or its own)."""
     if not entries:
         return []
-    with _appending(entries, actor) as rows:
-        return bulk.insert_rows(TimelineEvent, list(rows[0]), [list(row.values()) for row in rows])
+    with _appending(entries, actor) as links:
+        # Linked while they stream to the database: hashing the next events while the
+        # server stores the first ones.
+        return bulk.insert_rows(TimelineEvent, COLUMNS, links, count=len(entries))
+
+
+COLUMNS = (*HASHED, "prev_hash", "hash")  # what an append writes (the key comes from the table)
 
 
 @contextmanager
-def _appending(entries: Sequence[Entry], actor: Any) -> Iterator[list[dict[str, Any]]]:
-    """The events' columns, linked to the chain's head, which stays locked while the caller
-    inserts them and moves to the last one after."""
+def _appending(entries: Sequence[Entry], actor: Any) -> Iterator[Iterator[tuple[Any, ...]]]:
+    """The events' ``COLUMNS``, linked to the chain's head one after the other as the
+    caller takes them (all of them); the head stays locked until it moves to the last."""
     ctx = context.current()
     actor = actor if actor is not None else ctx.user
     actor_id, label = getattr(actor, "pk", None), actor_label(actor)[:200]
@@ -219,33 +224,36 @@ def _appending(entries: Sequence[Entry], actor: Any) -> Iterator[list[dict[str, 
         head = _locked_head(chain)
         now = timezone.now()
         stamp = _timestamp(now)
-        rows = []
-        seq, prev_hash = head.seq, head.hash
-        for entry, (subject_type, subject_id) in zip(entries, subjects, strict=True):
-            payload = entry.data or {}
-            if backdated is not None:
-                payload = {**payload, "backdated_to": backdated}
-            seq += 1
-            fields = {
-                "chain": chain,
-                "seq": seq,
-                "occurred_at": now,
-                "actor_id": actor_id,
-                "actor_label": label,
-                "action": entry.action,
-                "subject_type": subject_type,
-                "subject_id": subject_id,
-                "org_path": entry.org_path if entry.org_path is not None else _org_path_of(entry.subject),
-                "ip": ip,
-                "channel": ctx.channel,
-                "request_id": ctx.request_id,
-                "data": _plain(payload),
-            }
-            hashed = _link(prev_hash, fields, timestamp=stamp)
-            rows.append({**fields, "prev_hash": prev_hash, "hash": hashed})
-            prev_hash = hashed
-        yield rows
-        TimelineHead.objects.filter(chain=chain).update(seq=seq, hash=prev_hash)
+        last = {"seq": head.seq, "hash": head.hash}
+
+        def links() -> Iterator[tuple[Any, ...]]:
+            for entry, (subject_type, subject_id) in zip(entries, subjects, strict=True):
+                payload = entry.data or {}
+                if backdated is not None:
+                    payload = {**payload, "backdated_to": backdated}
+                fields = {
+                    "chain": chain,
+                    "seq": last["seq"] + 1,
+                    "occurred_at": now,
+                    "actor_id": actor_id,
+                    "actor_label": label,
+                    "action": entry.action,
+                    "subject_type": subject_type,
+                    "subject_id": subject_id,
+                    "org_path": entry.org_path if entry.org_path is not None else _org_path_of(entry.subject),
+                    "ip": ip,
+                    "channel": ctx.channel,
+                    "request_id": ctx.request_id,
+                    "data": _plain(payload),
+                }
+                previous = last["hash"]
+                last.update(seq=fields["seq"], hash=_link(previous, fields, timestamp=stamp))
+                yield (*(fields[name] for name in HASHED), previous, last["hash"])
+
+        yield links()
+        if last["seq"] != head.seq + len(entries):
+            raise RuntimeError("timeline: not every event of the batch was written")
+        TimelineHead.objects.filter(chain=chain).update(seq=last["seq"], hash=last["hash"])
 
 
 def record_read(

@@ -9,9 +9,10 @@ and their batch imports. Every state change goes through the ``ebike`` workflow
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -795,9 +796,9 @@ class Holder:
 def _live_holders(frames: list[str]) -> dict[str, Holder]:
     """The live records of these frame numbers (``frame_holder`` for many), by frame."""
     found: dict[str, Holder] = {}
-    for start in range(0, len(frames), 1000):
+    for start in range(0, len(frames), 10_000):  # SQLite takes at most 32,766 parameters
         live = (
-            EBike.objects.filter(frame_number__in=frames[start : start + 1000])
+            EBike.objects.filter(frame_number__any=frames[start : start + 10_000])
             .exclude(state="cancelled", plate__isnull=True)
             .values_list("frame_number", "pk", "dealer_id", "buyer_id_hash")
         )
@@ -816,33 +817,36 @@ def _write_together(sales: DealerFile, checked: list[imports.CheckedRow]) -> tup
     city = city_of(org)
     holders = _live_holders([item.frame for item in checked if item.ok])
     reports: list[dict[str, Any]] = []
-    new: list[tuple[imports.CheckedRow, dict[str, Any]]] = []
+    new: list[imports.CheckedRow] = []
     for item in checked:
         holder = holders.get(item.frame) if item.ok else None
         if not item.ok:
             reports.append(_report(batch, item, RowOutcome.FAILED, errors=item.errors))
         elif holder is None:
-            new.append((item, sales.bicycle(item, org, city)))
+            new.append(item)
         elif _imported_before(holder, sales, item):
             reports.append(_report(batch, item, RowOutcome.EXISTING, ebike_id=holder.pk))
         else:
             reports.append(_report(batch, item, RowOutcome.FAILED, errors=[_frame_taken(item.frame)]))
-    ids = _insert_all(EBike, [fields for _item, fields in new])
-    reports += [_report(batch, item, RowOutcome.CREATED, ebike_id=pk) for (item, _f), pk in zip(new, ids, strict=True)]
-    _insert_all(ImportRow, reports)
+    ids = _insert_all(EBike, (sales.bicycle(item, org, city) for item in new), count=len(new))
+    reports += [_report(batch, item, RowOutcome.CREATED, ebike_id=pk) for item, pk in zip(new, ids, strict=True)]
+    _insert_all(ImportRow, iter(reports), count=len(reports))
     entries = [
-        sales.created_event(batch, item, pk, fields["owner_id"] is not None, org.path)
-        for (item, fields), pk in zip(new, ids, strict=True)
+        sales.created_event(batch, item, pk, item.owner_id is not None, org.path)
+        for item, pk in zip(new, ids, strict=True)
     ]
     timeline.record_many(entries, actor=sales.actor)
     return batch, Counter(report["outcome"] for report in reports)
 
 
-def _insert_all(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
-    """Rows given as dicts of one shape (``_ebike_fields``, ``_report``), in one go."""
-    if not rows:
+def _insert_all(model: type[models.Model], rows: Iterator[dict[str, Any]], *, count: int) -> list[int]:
+    """Rows given as dicts of one shape (``_ebike_fields``, ``_report``), made as they are
+    sent (``bulk.insert_rows``)."""
+    first = next(rows, None)
+    if first is None:
         return []
-    return bulk.insert_rows(model, list(rows[0]), [list(row.values()) for row in rows])
+    every = itertools.chain([first], rows)
+    return bulk.insert_rows(model, list(first), (list(row.values()) for row in every), count=count)
 
 
 def _write_row_by_row(sales: DealerFile, checked: list[imports.CheckedRow]) -> tuple[ImportBatch, Counter[str]]:

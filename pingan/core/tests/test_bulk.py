@@ -102,3 +102,18 @@ def test_a_broken_constraint_is_djangos_integrity_error():
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.insert(twins)
     assert not TimelineEvent.objects.filter(action="bulk.twin").exists()
+
+
+def test_the_any_lookup_finds_what_in_finds():
+    station = org(STATION)
+    bulk.insert_rows(Ticket, ["state", "title", "org_id"], [("open", f"票{n}", station.pk) for n in range(30)])
+    wanted = [f"票{n}" for n in range(0, 30, 3)] + ["无此票", None]
+    assert set(Ticket.objects.filter(title__any=wanted).values_list("title", flat=True)) == set(
+        Ticket.objects.filter(title__in=wanted).values_list("title", flat=True)
+    )
+    assert Ticket.objects.filter(title__any=wanted).count() == 10
+    assert not Ticket.objects.filter(title__any=[]).exists()
+    some = list(Ticket.objects.filter(title__any=["票1", "票2"]).values_list("pk", flat=True))
+    assert Ticket.objects.filter(pk__any=some).count() == 2
+    titles = Ticket.objects.filter(pk__any=some).values("title")
+    assert Ticket.objects.filter(title__any=titles).count() == 2  # a subquery
