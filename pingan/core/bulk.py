@@ -1,9 +1,12 @@
-"""Inserting many new rows of one model at once, fast, with their primary keys set.
+"""Many rows at once: inserting thousands of new rows fast, and looking thousands up.
 
-    bulk.insert([EBike(...), EBike(...), ...])   # the objects get their ids
+    bulk.insert([Ticket(...), Ticket(...), ...])              # the objects get their keys
+    ids = bulk.insert_rows(EBike, ["state", "owner_id", ...], rows, count=n)   # no objects
+    EBike.objects.filter(frame_number__any=frames)            # one array, not 2,000 placeholders
+    with bulk.collection_paused(): ...                        # the cycle collector waits
 
 On PostgreSQL the rows go in with ``COPY ... FROM STDIN`` (psycopg 3's copy support), their
-ids drawn from the table's own sequence in one query first: several times faster than
+keys drawn from the table's own sequence in one query first: several times faster than
 ``bulk_create``'s INSERT for thousands of rows, on the server and in Python. Elsewhere
 (SQLite) it is ``bulk_create``. Like ``bulk_create``, it sends no signals and calls no
 ``save()``: callers set what ``save()`` would (a workflow item's initial state…).
@@ -78,7 +81,7 @@ def _plain_type(field: models.Field) -> type | None:
     if field.is_relation:
         target = field.target_field  # type: ignore[attr-defined]
         return _plain_type(target) if _stock(field) else None
-    if not _stock(field) or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+    if not _stock(field) or _stamps(field):
         return None
     return _PLAIN_TYPES.get(field.get_internal_type())
 
@@ -94,7 +97,7 @@ def _value_preparer(field: models.Field) -> Preparer:
         return field.get_db_prep_save(value, connection)
 
     plain = _plain_type(field)
-    if plain is None and _stock(field) and not _stamps(field):
+    if plain is None and _stock(field) and not _stamps(field):  # Django's fields keep None as NULL
         return lambda value, connection: None if value is None else prepared(value, connection)
     if plain is None or (plain is dt.datetime and not settings.USE_TZ):
         return prepared
