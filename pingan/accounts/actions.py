@@ -11,15 +11,16 @@ from typing import Any
 import django_otp
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pingan.accounts import signin
 from pingan.accounts.models import CitizenProfile, Kind, PartnerProfile, Post, StaffProfile, User
-from pingan.core import access, timeline
+from pingan.core import access, bulk, timeline
 from pingan.core.catalog import staff_roles
-from pingan.core.identity import blind_index, encrypt, normalize_mobile, parse_resident_id
+from pingan.core.identity import blind_index, normalize_mobile, parse_resident_id
 from pingan.orgs.models import Kind as OrgKind
 from pingan.orgs.models import Level, OrgUnit
 
@@ -372,26 +373,6 @@ def password_set(*, user: User, password: str, actor: Any = None) -> User:
     return locked
 
 
-def _prepared_template(model: type[models.Model], template: models.Model, varying: Sequence[str]) -> tuple[list, list]:
-    """Columns of ``model`` (without the key) and their database values for ``template``,
-    prepared once: rows of the bulk insert below differ only in the ``varying`` fields."""
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    names = [field.attname for field in fields]
-    missing = set(varying) - set(names)
-    if missing:
-        raise ValueError(f"{model.__name__} has no columns {sorted(missing)}")
-    values = [field.get_db_prep_save(field.pre_save(template, True), connection) for field in fields]
-    return fields, values
-
-
-def _insert_many(model: type[models.Model], fields: list, rows: list[list]) -> None:
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
-
-
 @transaction.atomic
 def citizens_bulk_insert(
     rows: Sequence[CitizenData],
@@ -401,47 +382,28 @@ def citizens_bulk_insert(
 ) -> int:
     """The bulk path of ``citizens_bulk_register`` for benchmark-sized seeding (10^5–10^6
     people): the same stored values (identifiers encrypted, keyed hashes, unusable password,
-    field defaults), written with ``executemany`` instead of model instances, about three
-    times faster. Rows must be validated and unique. One timeline event records the batch."""
+    field defaults), written as rows (``core.bulk``) instead of model instances. Rows must
+    be validated and unique. One timeline event records the batch."""
     if not rows:
         return 0
-    user_fields, user_template = _prepared_template(
-        User, User(username="", kind=Kind.CITIZEN, name="", password=UNUSABLE), ["username", "name"]
-    )
-    at = {field.attname: index for index, field in enumerate(user_fields)}
     usernames = [f"c{secrets.token_hex(8)}" for _row in rows]
-    user_rows = []
-    for username, row in zip(usernames, rows, strict=True):
-        values = list(user_template)
-        values[at["username"]], values[at["name"]] = username, row.name
-        user_rows.append(values)
-    _insert_many(User, user_fields, user_rows)
-    ids: dict[str, int] = {}
-    for start in range(0, len(usernames), 5000):
-        ids.update(User.objects.filter(username__in=usernames[start : start + 5000]).values_list("username", "pk"))
-    varying = ["user_id", "id_number", "id_number_hash", "phone", "phone_hash", "birth_date", "sex", "county_code"]
-    template = CitizenProfile(user_id=0, home_org=home_orgs[0], birth_date=rows[0].birth_date, sex="M")
-    profile_fields, profile_template = _prepared_template(
-        CitizenProfile, template, [*varying, "home_org_id", "created_at"]
+    user_ids = bulk.insert_rows(
+        User,
+        ["username", "name", "kind", "password"],
+        [(username, row.name, Kind.CITIZEN, UNUSABLE) for username, row in zip(usernames, rows, strict=True)],
     )
-    at = {field.attname: index for index, field in enumerate(profile_fields)}
-    profile_rows = []
-    registered = registered_at if registered_at is not None else [None] * len(rows)
-    for username, row, org, opened in zip(usernames, rows, home_orgs, registered, strict=True):
-        values = list(profile_template)
-        if opened is not None:  # back-dated demo accounts; otherwise now, as for a sign-up
-            values[at["created_at"]] = connection.ops.adapt_datetimefield_value(opened)
-        values[at["user_id"]] = ids[username]
-        values[at["id_number"]] = encrypt(row.id_number)
-        values[at["id_number_hash"]] = blind_index(row.id_number, purpose="id_number")
-        values[at["phone"]] = encrypt(row.phone)
-        values[at["phone_hash"]] = blind_index(row.phone, purpose="phone")
-        values[at["birth_date"]] = connection.ops.adapt_datefield_value(row.birth_date)
-        values[at["sex"]] = row.sex
-        values[at["county_code"]] = row.county_code
-        values[at["home_org_id"]] = org.pk
-        profile_rows.append(values)
-    _insert_many(CitizenProfile, profile_fields, profile_rows)
+    now = timezone.now()
+    registered = registered_at if registered_at is not None else [now] * len(rows)  # else: as for a sign-up
+    bulk.insert_rows(
+        CitizenProfile,
+        ["user_id", "id_number", "id_number_hash", "phone", "phone_hash", "birth_date", "sex", "county_code",
+         "home_org_id", "created_at"],
+        [
+            (user_id, row.id_number, blind_index(row.id_number, purpose="id_number"), row.phone,
+             blind_index(row.phone, purpose="phone"), row.birth_date, row.sex, row.county_code, org.pk, opened)
+            for user_id, row, org, opened in zip(user_ids, rows, home_orgs, registered, strict=True)
+        ],
+    )  # fmt: skip
     timeline.record(
         ("accounts.citizens", "bulk"), "accounts.citizens_bulk_registered", data={"count": len(rows)}, org_path="37/"
     )

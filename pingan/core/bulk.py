@@ -1,37 +1,36 @@
 """Many rows at once: inserting thousands of new rows fast, and looking thousands up.
 
-    bulk.insert([Ticket(...), Ticket(...), ...])              # the objects get their keys
-    ids = bulk.insert_rows(EBike, ["state", "owner_id", ...], rows, count=n)   # no objects
-    EBike.objects.filter(frame_number__any=frames)            # one array, not 2,000 placeholders
-    with bulk.collection_paused(): ...                        # the cycle collector waits
+    ids = bulk.insert_rows(EBike, ["state", "owner_id", ...], rows, count=n)   # new keys, in order
+    EBike.objects.filter(frame_number__any=frames)    # one array, not 2,000 placeholders
+    with bulk.collection_paused(): ...                # the cycle collector waits
 
-On PostgreSQL the rows go in with ``COPY ... FROM STDIN`` (psycopg 3's copy support), their
-keys drawn from the table's own sequence in one query first: several times faster than
-``bulk_create``'s INSERT for thousands of rows, on the server and in Python. Elsewhere
-(SQLite) it is ``bulk_create``. Like ``bulk_create``, it sends no signals and calls no
-``save()``: callers set what ``save()`` would (a workflow item's initial state…).
+Rows are given as field values, not model objects (for thousands of rows of a wide model,
+building the objects costs more than the insert). On PostgreSQL they go in with
+``COPY ... FROM STDIN`` (psycopg 3's copy support), their keys drawn from the table's own
+sequence in one query first; on SQLite as multi-row ``INSERT ... RETURNING``. Like
+``bulk_create``, no signals and no ``save()``: callers set what ``save()`` would (a
+workflow item's initial state…).
 
-Values are prepared for the database by the fields themselves (encryption, JSON,
-``auto_now_add``…); only a plain field (Django's own character, number, boolean and date
-fields and foreign keys to them) holding nothing or a value already of its type (an aware
-datetime) is passed as it is — preparing it would change nothing, and it is most of the cost.
+Values are prepared for the database by the fields themselves (encryption, JSON, dates);
+only a plain field (Django's own character, number, boolean and — on PostgreSQL — date
+fields, and foreign keys to them) holding nothing or a value already of its type is passed
+as it is: preparing it would change nothing, and it is most of the cost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, router
 from django.db.models import lookups
 from django.utils import timezone
-
-M = TypeVar("M", bound=models.Model)
 
 
 @models.Field.register_lookup
@@ -65,9 +64,10 @@ _PLAIN_TYPES: dict[str, type] = {
     "BigAutoField": int,
     "SmallAutoField": int,
     "BooleanField": bool,
-    "DateField": dt.date,
-    "DateTimeField": dt.datetime,
 }
+# psycopg takes dates and aware datetimes as they are; SQLite's driver would write them
+# in another text form than Django's, so there Django prepares them.
+_PLAIN_ON_POSTGRESQL: dict[str, type] = {"DateField": dt.date, "DateTimeField": dt.datetime}
 
 
 def _stock(field: models.Field) -> bool:
@@ -76,30 +76,38 @@ def _stock(field: models.Field) -> bool:
     return all(getattr(type(field), name).__module__.startswith("django.") for name in methods)
 
 
-def _plain_type(field: models.Field) -> type | None:
+def _stamps(field: models.Field) -> bool:
+    """Is it a field ``pre_save`` fills in (``auto_now``, ``auto_now_add``)?"""
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+def _plain_type(field: models.Field, vendor: str) -> type | None:
     """The Python type a value of ``field`` has when it needs no preparation (else None)."""
     if field.is_relation:
         target = field.target_field  # type: ignore[attr-defined]
-        return _plain_type(target) if _stock(field) else None
+        return _plain_type(target, vendor) if _stock(field) else None
     if not _stock(field) or _stamps(field):
         return None
-    return _PLAIN_TYPES.get(field.get_internal_type())
+    kind = field.get_internal_type()
+    if kind == "DateTimeField" and not settings.USE_TZ:
+        return None
+    return _PLAIN_TYPES.get(kind) or (_PLAIN_ON_POSTGRESQL.get(kind) if vendor == "postgresql" else None)
 
 
 Preparer = Callable[[Any, Any], Any]  # (value, connection) -> what the database takes
 
 
-def _value_preparer(field: models.Field) -> Preparer:
+def _value_preparer(field: models.Field, vendor: str) -> Preparer:
     """How a value of ``field`` is made ready for the database: by the field, unless it is
     nothing or already of the field's plain type (then preparing it would change nothing)."""
 
     def prepared(value: Any, connection: Any) -> Any:
         return field.get_db_prep_save(value, connection)
 
-    plain = _plain_type(field)
-    if plain is None and _stock(field) and not _stamps(field):  # Django's fields keep None as NULL
+    plain = _plain_type(field, vendor)
+    if plain is None and _stock(field):  # Django's own fields keep None as NULL
         return lambda value, connection: None if value is None else prepared(value, connection)
-    if plain is None or (plain is dt.datetime and not settings.USE_TZ):
+    if plain is None:
         return prepared
     if plain is dt.datetime:  # aware as it is; a naive one Django makes aware (and warns)
         return lambda value, connection: (
@@ -108,83 +116,20 @@ def _value_preparer(field: models.Field) -> Preparer:
     return lambda value, connection: value if value is None or type(value) is plain else prepared(value, connection)
 
 
-def _stamps(field: models.Field) -> bool:
-    """Is it a field ``pre_save`` fills in (``auto_now``, ``auto_now_add``)?"""
-    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
-
-
-def _computed(field: models.Field) -> bool:
-    """Does ``pre_save`` compute the field's value (a time stamp, a custom field's doing)?"""
-    return _stamps(field) or not type(field).pre_save.__module__.startswith("django.")
-
-
 @cache
-def _columns(model: type[models.Model]) -> tuple[tuple[models.Field, ...], tuple[Preparer, ...]]:
-    fields = tuple(model._meta.concrete_fields)
-    return fields, tuple(_value_preparer(field) for field in fields)
-
-
-def _check_model(model: type[models.Model]) -> None:
+def _columns(model: type[models.Model], vendor: str) -> tuple[tuple[models.Field, ...], tuple[Preparer, ...]]:
+    """The model's columns but its key, and how each one's values are prepared."""
     if not isinstance(model._meta.pk, models.AutoField):
         raise TypeError(f"bulk inserts need an auto-incremented key; {model._meta.label} has none")
+    computed = [f.name for f in model._meta.concrete_fields if not _stamps(f) and not _stock_pre_save(f)]
+    if computed:
+        raise TypeError(f"{model._meta.label}: save() computes {computed}; bulk inserts cannot")
+    fields = tuple(field for field in model._meta.concrete_fields if not field.primary_key)
+    return fields, tuple(_value_preparer(field, vendor) for field in fields)
 
 
-def _new_ids(cursor: Any, model: type[models.Model], count: int) -> list[int]:
-    """``count`` keys from the table's own sequence: what the inserts would have drawn."""
-    meta = model._meta
-    cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-        [meta.db_table, meta.pk.column, count],
-    )
-    return [pk for (pk,) in cursor.fetchall()]
-
-
-def _copy(cursor: Any, model: type[models.Model], rows: Iterable[list[Any]]) -> None:
-    """``COPY`` rows holding every concrete column's value, prepared, in field order."""
-    quote = cursor.db.ops.quote_name
-    fields = _columns(model)[0]
-    columns = ", ".join(quote(field.column) for field in fields)
-    # Django's wrapper turns the driver's errors into its own (IntegrityError…), as for any query.
-    with (
-        cursor.db.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-
-
-def insert(objects: Sequence[M], *, using: str | None = None) -> list[M]:
-    """Insert ``objects`` (new, all of one model, primary keys unset) and set their keys."""
-    if not objects:
-        return list(objects)
-    model = type(objects[0])
-    alias = using or router.db_for_write(model)
-    connection = connections[alias]
-    if connection.vendor != "postgresql":
-        return model._default_manager.using(alias).bulk_create(objects, batch_size=500)
-    _check_model(model)
-    if any(type(obj) is not model for obj in objects):
-        raise TypeError("bulk.insert takes objects of one model")
-    fields, preparers = _columns(model)
-    computed = [field for field in fields if _computed(field)]
-    with connection.cursor() as cursor:
-        for obj, pk in zip(objects, _new_ids(cursor, model, len(objects)), strict=True):
-            obj.pk = pk
-            obj._state.db = alias
-            for field in computed:
-                setattr(obj, field.attname, field.pre_save(obj, True))
-        attnames = [field.attname for field in fields]
-        _copy(
-            cursor,
-            model,
-            (
-                [prepare(getattr(obj, name), connection) for name, prepare in zip(attnames, preparers, strict=True)]
-                for obj in objects
-            ),
-        )
-    for obj in objects:
-        obj._state.adding = False
-    return list(objects)
+def _stock_pre_save(field: models.Field) -> bool:
+    return type(field).pre_save.__module__.startswith("django.")
 
 
 def insert_rows(
@@ -197,8 +142,7 @@ def insert_rows(
 ) -> list[int]:
     """Insert rows given as values of ``fields`` (attribute names: ``owner_id``, not
     ``owner``) and return their new keys, in order. Every other field takes its default;
-    ``auto_now``/``auto_now_add`` fields one time for the whole lot. For thousands of rows
-    of a wide model, building the model objects costs more than the insert.
+    ``auto_now``/``auto_now_add`` fields not given, one time for the whole lot.
 
     ``rows`` may be a generator, with ``count`` saying how many it gives: on PostgreSQL it
     is run while the rows stream to the server, so the server stores the first rows while
@@ -208,41 +152,86 @@ def insert_rows(
         count = len(rows)
     if not count:
         return []
-    alias = using or router.db_for_write(model)
-    connection = connections[alias]
-    if connection.vendor != "postgresql":
-        objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
-        return [obj.pk for obj in model._default_manager.using(alias).bulk_create(objects, batch_size=500)]
-    _check_model(model)
-    all_fields, preparers = _columns(model)
-    if any(_computed(field) and not _stamps(field) for field in all_fields):
-        raise TypeError(f"{model._meta.label} has fields save() computes: use bulk.insert")
-    position = {field.attname: index for index, field in enumerate(all_fields)}
+    connection = connections[using or router.db_for_write(model)]
+    columns, preparers = _columns(model, connection.vendor)
+    position = {field.attname: index for index, field in enumerate(columns)}
     given = [position[name] for name in fields]  # KeyError: not a field of the model
-    template: list[Any] = []
-    for field, prepare in zip(all_fields, preparers, strict=True):
-        default = timezone.now() if _stamps(field) else field.get_default()
-        template.append(prepare(default, connection))
+    template = [
+        prepare(timezone.now() if _stamps(field) else field.get_default(), connection)
+        for field, prepare in zip(columns, preparers, strict=True)
+    ]
     fresh = [  # defaults made anew for each row (a list, a dict…)
-        (index, field, prepare)
-        for index, (field, prepare) in enumerate(zip(all_fields, preparers, strict=True))
-        if index not in given and callable(field.default) and not _stamps(field) and field is not model._meta.pk
+        (index, field, preparers[index])
+        for index, field in enumerate(columns)
+        if index not in given and callable(field.default) and not _stamps(field)
     ]
     steps = [(index, preparers[index]) for index in given]
-    with connection.cursor() as cursor:
-        ids = _new_ids(cursor, model, count)
-        pk_index = position[model._meta.pk.attname]
 
-        def values(pk: int, row: Sequence[Any]) -> list[Any]:
-            out = template.copy()
-            out[pk_index] = pk
-            for (index, prepare), value in zip(steps, row, strict=True):
-                out[index] = prepare(value, connection)
-            for index, field, prepare in fresh:
-                out[index] = prepare(field.get_default(), connection)
-            return out
+    def values(row: Sequence[Any]) -> list[Any]:
+        out = template.copy()
+        for (index, prepare), value in zip(steps, row, strict=True):
+            out[index] = prepare(value, connection)
+        for index, field, prepare in fresh:
+            out[index] = prepare(field.get_default(), connection)
+        return out
 
-        _copy(cursor, model, (values(pk, row) for pk, row in zip(ids, rows, strict=True)))
+    prepared_rows = (values(row) for row in _exactly(rows, count))
+    # Django's wrapper turns the driver's errors into its own (IntegrityError…), as for any query.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.vendor == "postgresql":
+            return _copy(cursor, model, columns, prepared_rows, count)
+        return _insert_returning(cursor, model, columns, prepared_rows, connection.features.max_query_params)
+
+
+def _exactly(rows: Iterable[Sequence[Any]], count: int) -> Iterator[Sequence[Any]]:
+    given = 0
+    for row in rows:
+        given += 1
+        if given > count:
+            raise ValueError(f"more rows than the {count} announced")
+        yield row
+    if given != count:
+        raise ValueError(f"{given} rows, not the {count} announced")
+
+
+def _copy(
+    cursor: Any, model: type[models.Model], columns: Sequence[models.Field], rows: Iterator[list[Any]], count: int
+) -> list[int]:
+    """PostgreSQL: ``count`` keys from the table's own sequence (what the inserts would
+    have drawn), then ``COPY`` with the key first."""
+    meta = model._meta
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [meta.db_table, meta.pk.column, count],
+    )
+    ids = [pk for (pk,) in cursor.fetchall()]
+    quote = cursor.db.ops.quote_name
+    names = ", ".join(quote(column) for column in [meta.pk.column, *(field.column for field in columns)])
+    with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+        for pk, row in zip(ids, rows, strict=True):
+            copy.write_row([pk, *row])
+    return ids
+
+
+def _insert_returning(
+    cursor: Any, model: type[models.Model], columns: Sequence[models.Field], rows: Iterator[list[Any]], limit: int
+) -> list[int]:
+    """Elsewhere (SQLite): multi-row ``INSERT … RETURNING`` within the driver's parameter
+    limit; the keys come back in the order of the rows, as ``bulk_create`` relies on too."""
+    meta = model._meta
+    quote = cursor.db.ops.quote_name
+    names = ", ".join(quote(field.column) for field in columns)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per_statement = max(1, limit // len(columns))
+    ids: list[int] = []
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, per_statement)):
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES {', '.join([one] * len(chunk))} "  # noqa: S608
+            f"RETURNING {quote(meta.pk.column)}",
+            [value for row in chunk for value in row],
+        )
+        ids += [pk for (pk,) in cursor.fetchall()]
     return ids
 
 

@@ -211,9 +211,14 @@ class Buyer:
         return cls(owner_id=owner.pk, id_hash=owner.citizen.id_number_hash)
 
 
+def _live() -> models.QuerySet[EBike]:
+    """Records that hold their frame number (see the ``ebike_frame_unique`` constraint)."""
+    return EBike.objects.exclude(state="cancelled", plate__isnull=True)
+
+
 def frame_holder(frame: str) -> EBike | None:
-    """The live record of a frame number (see the ``ebike_frame_unique`` constraint)."""
-    return EBike.objects.filter(frame_number=frame).exclude(state="cancelled", plate__isnull=True).first()
+    """The live record of a frame number."""
+    return _live().filter(frame_number=frame).first()
 
 
 def _frame_free(frame: str) -> None:
@@ -730,9 +735,9 @@ def import_batch(*, dealer: Dealer, actor: Any, file_name: str, content: bytes) 
     table = imports.read_table(file_name=file_name, content=content)
     with bulk.collection_paused():
         checked = imports.check_rows(table.rows)
-        sales = DealerFile(
-            dealer, actor, file_name[:200], table.format, hashlib.sha256(content).hexdigest(), len(checked)
-        )
+        org = handling_unit(dealer.org)
+        sha256 = hashlib.sha256(content).hexdigest()
+        sales = DealerFile(dealer, actor, file_name[:200], table.format, sha256, len(checked), org, dealer.city)
         try:
             with transaction.atomic():
                 return _close_batch(sales, _write_together(sales, checked))
@@ -745,7 +750,8 @@ def import_batch(*, dealer: Dealer, actor: Any, file_name: str, content: bytes) 
 
 @dataclass(frozen=True)
 class DealerFile:
-    """What a dealer uploaded, once read: who, which file, how many rows."""
+    """What a dealer uploaded, once read: who, which file, how many rows, and where its
+    bicycles are kept (``org``, the dealer's handling unit) and plated (``city``)."""
 
     dealer: Dealer
     actor: Any
@@ -753,6 +759,8 @@ class DealerFile:
     file_format: str
     sha256: str
     rows: int
+    org: OrgUnit
+    city: OrgUnit
 
     def new_batch(self) -> ImportBatch:
         return ImportBatch.objects.create(
@@ -765,23 +773,25 @@ class DealerFile:
             rows_total=self.rows,
         )
 
-    def bicycle(self, item: imports.CheckedRow, org: OrgUnit, city: OrgUnit) -> dict[str, Any]:
+    def bicycle(self, item: imports.CheckedRow) -> dict[str, Any]:
         assert item.bike is not None
         buyer = Buyer(owner_id=item.owner_id, id_hash=item.id_hash, id_number=item.id_number, phone=item.phone)
-        return _ebike_fields(bike=item.bike, buyer=buyer, org=org, city=city, source=Source.DEALER, dealer=self.dealer)
+        return _ebike_fields(
+            bike=item.bike, buyer=buyer, org=self.org, city=self.city, source=Source.DEALER, dealer=self.dealer
+        )
 
-    def created_event(
-        self, batch: ImportBatch, item: imports.CheckedRow, ebike_id: int, bound: bool, org_path: str
-    ) -> timeline.Entry:
+    def created_event(self, batch: ImportBatch, item: imports.CheckedRow, ebike_id: int) -> timeline.Entry:
         assert item.bike is not None
         data = {
             "source": Source.DEALER,
             "product": item.bike.product.ccc_certificate,
             "batch": batch.pk,
             "row": item.row.number,
-            "bound": bound,
+            "bound": item.owner_id is not None,
         }
-        return timeline.Entry((EBike._meta.label_lower, ebike_id), "ebikes.pre_registered", data, org_path=org_path)
+        return timeline.Entry(
+            (EBike._meta.label_lower, ebike_id), "ebikes.pre_registered", data, org_path=self.org.path
+        )
 
 
 @dataclass(frozen=True)
@@ -797,11 +807,8 @@ def _live_holders(frames: list[str]) -> dict[str, Holder]:
     """The live records of these frame numbers (``frame_holder`` for many), by frame."""
     found: dict[str, Holder] = {}
     for start in range(0, len(frames), 10_000):  # SQLite takes at most 32,766 parameters
-        live = (
-            EBike.objects.filter(frame_number__any=frames[start : start + 10_000])
-            .exclude(state="cancelled", plate__isnull=True)
-            .values_list("frame_number", "pk", "dealer_id", "buyer_id_hash")
-        )
+        live = _live().filter(frame_number__any=frames[start : start + 10_000])
+        live = live.values_list("frame_number", "pk", "dealer_id", "buyer_id_hash")
         found.update((frame, Holder(*rest)) for frame, *rest in live)
     return found
 
@@ -813,8 +820,6 @@ def _imported_before(holder: EBike | Holder, sales: DealerFile, item: imports.Ch
 def _write_together(sales: DealerFile, checked: list[imports.CheckedRow]) -> tuple[ImportBatch, Counter[str]]:
     """The whole file in the caller's transaction; raises on any database error."""
     batch = sales.new_batch()
-    org = handling_unit(sales.dealer.org)
-    city = city_of(org)
     holders = _live_holders([item.frame for item in checked if item.ok])
     reports: list[dict[str, Any]] = []
     new: list[imports.CheckedRow] = []
@@ -828,13 +833,10 @@ def _write_together(sales: DealerFile, checked: list[imports.CheckedRow]) -> tup
             reports.append(_report(batch, item, RowOutcome.EXISTING, ebike_id=holder.pk))
         else:
             reports.append(_report(batch, item, RowOutcome.FAILED, errors=[_frame_taken(item.frame)]))
-    ids = _insert_all(EBike, (sales.bicycle(item, org, city) for item in new), count=len(new))
+    ids = _insert_all(EBike, (sales.bicycle(item) for item in new), count=len(new))
     reports += [_report(batch, item, RowOutcome.CREATED, ebike_id=pk) for item, pk in zip(new, ids, strict=True)]
     _insert_all(ImportRow, iter(reports), count=len(reports))
-    entries = [
-        sales.created_event(batch, item, pk, item.owner_id is not None, org.path)
-        for item, pk in zip(new, ids, strict=True)
-    ]
+    entries = [sales.created_event(batch, item, pk) for item, pk in zip(new, ids, strict=True)]
     timeline.record_many(entries, actor=sales.actor)
     return batch, Counter(report["outcome"] for report in reports)
 
@@ -851,12 +853,10 @@ def _insert_all(model: type[models.Model], rows: Iterator[dict[str, Any]], *, co
 
 def _write_row_by_row(sales: DealerFile, checked: list[imports.CheckedRow]) -> tuple[ImportBatch, Counter[str]]:
     batch = sales.new_batch()
-    org = handling_unit(sales.dealer.org)
-    city = city_of(org)
-    return batch, Counter(_write_row(sales, batch, item, org, city) for item in checked)
+    return batch, Counter(_write_row(sales, batch, item) for item in checked)
 
 
-def _write_row(sales: DealerFile, batch: ImportBatch, item: imports.CheckedRow, org: OrgUnit, city: OrgUnit) -> str:
+def _write_row(sales: DealerFile, batch: ImportBatch, item: imports.CheckedRow) -> str:
     """One row, all of it or nothing (its own transaction, or a savepoint in the caller's)."""
     if not item.ok:
         return _saved(_report(batch, item, RowOutcome.FAILED, errors=item.errors))
@@ -869,9 +869,8 @@ def _write_row(sales: DealerFile, batch: ImportBatch, item: imports.CheckedRow, 
                 break
             try:
                 with transaction.atomic():  # the row's savepoint: all of it or nothing
-                    ebike = _saved_new(EBike(**sales.bicycle(item, org, city)))
-                    entry = sales.created_event(batch, item, ebike.pk, ebike.owner_id is not None, org.path)
-                    timeline.record_many([entry], actor=sales.actor)
+                    ebike = _saved_new(EBike(**sales.bicycle(item)))
+                    timeline.record_many([sales.created_event(batch, item, ebike.pk)], actor=sales.actor)
                     return _saved(_report(batch, item, RowOutcome.CREATED, ebike_id=ebike.pk))
             except ValidationError:
                 continue  # the same frame committed meanwhile (another upload): look again
