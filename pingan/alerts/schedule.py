@@ -9,15 +9,11 @@ every error names the file and line.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from pingan.core.catalog import CatalogError, catalog_path, line_at, load_yaml, plain, relative, staff_roles
+from pingan.core.catalog import CatalogError, LoadedOnce, load_mapping, staff_roles
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -92,18 +88,7 @@ def load(path: Path) -> Scheme:
     """Load and check a scheme file (``CatalogError`` naming file and line if invalid)."""
     from pingan.orgs.models import Level
 
-    where = relative(path)
-    document = load_yaml(path)
-    if not isinstance(document, dict):
-        raise CatalogError(where, getattr(document, "line", None), "the alert scheme must be a mapping")
-    errors = sorted(
-        jsonschema.Draft202012Validator(SCHEMA).iter_errors(plain(document)),
-        key=lambda e: line_at(document, e.absolute_path) or 0,
-    )
-    if errors:
-        error = errors[0]
-        at = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        raise CatalogError(where, line_at(document, error.absolute_path), f"{at}: {error.message}")
+    where, document = load_mapping(path, SCHEMA, "the alert scheme")
     schedule = document["radius_schedule"]
     bands: list[Band] = []
     for index, spec in enumerate(schedule):
@@ -149,20 +134,13 @@ def load(path: Path) -> Scheme:
     )
 
 
-_lock = threading.Lock()
-
-
-@functools.cache
-def _cached() -> Scheme:
-    return load(catalog_path("alerts.yaml"))
+_loaded = LoadedOnce("alerts.yaml", load)
 
 
 def scheme() -> Scheme:
     """The scheme from ``catalog/alerts.yaml`` (loaded once; :func:`reload` forgets it)."""
-    with _lock:
-        return _cached()
+    return _loaded()
 
 
 def reload() -> None:
-    with _lock:
-        _cached.cache_clear()
+    _loaded.reload()

@@ -4,13 +4,16 @@ validation error names the file and line an official has to fix."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 from django.conf import settings
+
+T = TypeVar("T")
 
 
 class CatalogError(ValueError):
@@ -108,6 +111,57 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
+
+
+def check_schema(where: str, document: Any, schema: dict[str, Any]) -> None:
+    """Raise ``CatalogError`` for the JSON Schema error of ``document`` that comes first in
+    the file (``where``: the file, as ``relative`` names it)."""
+    import jsonschema
+
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(plain(document)))
+    if not errors:
+        return
+    first = min(line_at(document, error.absolute_path) or 0 for error in errors)
+    error = jsonschema.exceptions.best_match(e for e in errors if (line_at(document, e.absolute_path) or 0) == first)
+    place = "/".join(str(part) for part in error.absolute_path) or "(top)"
+    line = line_at(document, error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        # Point at the unexpected key itself, not at the mapping that holds it.
+        allowed = error.schema.get("properties", {})
+        extra = [key for key in error.instance if key not in allowed]
+        line = line_at(document, [*error.absolute_path, extra[0]]) if extra else line
+    raise CatalogError(where, line, f"{place}: {error.message}")
+
+
+def load_mapping(path: Path, schema: dict[str, Any], what: str) -> tuple[str, Any]:
+    """A catalogue file that must be one mapping valid against ``schema``: its name (for
+    errors) and the document, with line numbers; ``CatalogError`` otherwise."""
+    where = relative(path)
+    document = load_yaml(path)
+    if not isinstance(document, dict):
+        raise CatalogError(where, getattr(document, "line", None), f"{what} must be a mapping")
+    check_schema(where, document, schema)
+    return where, document
+
+
+class LoadedOnce(Generic[T]):
+    """A catalogue file read on first use and kept; ``reload()`` forgets it (after an edit,
+    in tests). Two threads asking at once load it once."""
+
+    def __init__(self, name: str, load: Callable[[Path], T]) -> None:
+        self._name, self._load = name, load
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def __call__(self) -> T:
+        with self._lock:
+            if self._value is None:
+                self._value = self._load(catalog_path(self._name))
+            return self._value
+
+    def reload(self) -> None:
+        with self._lock:
+            self._value = None
 
 
 def catalog_path(*parts: str) -> Path:

@@ -4,15 +4,13 @@ loaded so every error names the file and line."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from django.utils.translation import get_language
 
-from pingan.core.catalog import CatalogError, catalog_path, line_at, load_yaml, plain, relative
+from pingan.core.catalog import LoadedOnce, load_mapping, plain
 
 MODES = ("trio", "duo", "sibling", "second-degree")
 
@@ -96,18 +94,7 @@ class DnaConfig:
 
 def load(path: Path) -> DnaConfig:
     """Load and check a settings file (``CatalogError`` naming file and line if invalid)."""
-    where = relative(path)
-    document = load_yaml(path)
-    if not isinstance(document, dict):
-        raise CatalogError(where, getattr(document, "line", None), "the DNA settings must be a mapping")
-    errors = sorted(
-        jsonschema.Draft202012Validator(SCHEMA).iter_errors(plain(document)),
-        key=lambda e: line_at(document, e.absolute_path) or 0,
-    )
-    if errors:
-        error = errors[0]
-        at = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        raise CatalogError(where, line_at(document, error.absolute_path), f"{at}: {error.message}")
+    where, document = load_mapping(path, SCHEMA, "the DNA settings")
     data = plain(document)
     modes = {
         code: Mode(code, float(spec["threshold_lr"]), spec["name"]["zh-hans"], spec["name"]["en"])
@@ -126,15 +113,13 @@ def load(path: Path) -> DnaConfig:
     )
 
 
-@functools.cache
-def _cached() -> DnaConfig:
-    return load(catalog_path("dna.yaml"))
+_loaded = LoadedOnce("dna.yaml", load)
 
 
 def config() -> DnaConfig:
     """The settings in force (loaded once; :func:`reload` after a change)."""
-    return _cached()
+    return _loaded()
 
 
 def reload() -> None:
-    _cached.cache_clear()
+    _loaded.reload()

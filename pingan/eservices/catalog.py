@@ -27,7 +27,17 @@ from typing import Any, NoReturn
 import jsonschema
 from django.utils.translation import get_language
 
-from pingan.core.catalog import CatalogError, Located, LocatedList, catalog_path, line_at, load_yaml, plain, relative
+from pingan.core.catalog import (
+    CatalogError,
+    Located,
+    LocatedList,
+    catalog_path,
+    check_schema,
+    line_at,
+    load_yaml,
+    plain,
+    relative,
+)
 
 CHANNELS = ("online", "app", "kiosk", "counter")
 # The four self-service categories of the smart police stations (智慧警局, S12).
@@ -286,23 +296,6 @@ class ServiceDefinition:
 # --- Located helpers -------------------------------------------------------------------
 
 
-def _structure(where: str, document: Any, schema: dict[str, Any]) -> None:
-    """Raise for the JSON Schema error of ``document`` that comes first in the file."""
-    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(plain(document)))
-    if not errors:
-        return
-    first = min(line_at(document, error.absolute_path) or 0 for error in errors)
-    error = jsonschema.exceptions.best_match(e for e in errors if (line_at(document, e.absolute_path) or 0) == first)
-    place = "/".join(str(part) for part in error.absolute_path) or "(top)"
-    line = line_at(document, error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        # Point at the unexpected key itself, not at the mapping that holds it.
-        allowed = error.schema.get("properties", {})
-        extra = [key for key in error.instance if key not in allowed]
-        line = line_at(document, [*error.absolute_path, extra[0]]) if extra else line
-    raise CatalogError(where, line, f"{place}: {error.message}")
-
-
 # --- Reference data the definitions point to ------------------------------------------
 
 
@@ -370,7 +363,7 @@ def load_life_events(path: Path | None = None) -> dict[str, LifeEvent]:
     path = path or catalog_path("life_events.yaml")
     where = relative(path)
     document = load_yaml(path)
-    _structure(where, document, LIFE_EVENTS_SCHEMA)
+    check_schema(where, document, LIFE_EVENTS_SCHEMA)
     result: dict[str, LifeEvent] = {}
     for spec in document["life_events"]:
         code = spec["code"]
@@ -649,7 +642,7 @@ def load(directory: Path | None = None, *, life_events_file: Path | None = None)
         document = load_yaml(path)
         if not isinstance(document, Located):
             raise CatalogError(where, getattr(document, "line", 1), "a service file must be a mapping with 'services'")
-        _structure(where, document, FILE_SCHEMA)
+        check_schema(where, document, FILE_SCHEMA)
         for spec in document["services"]:
             code = spec["code"]
             if code in result:

@@ -4,16 +4,13 @@ changes, checked when loaded so every error names the file and line."""
 
 from __future__ import annotations
 
-import functools
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from django.utils.translation import get_language
 
-from pingan.core.catalog import CatalogError, catalog_path, line_at, load_yaml, plain, relative
+from pingan.core.catalog import CatalogError, LoadedOnce, load_mapping
 
 CHANNELS = ("online", "counter", "kiosk")  # what a Rateable's channel may be
 LEVEL_VALUES = (5, 4, 3, 2, 1)
@@ -148,18 +145,7 @@ class Scheme:
 
 def load(path: Path) -> Scheme:
     """Load and check a scheme file (``CatalogError`` naming file and line if invalid)."""
-    where = relative(path)
-    document = load_yaml(path)
-    if not isinstance(document, dict):
-        raise CatalogError(where, getattr(document, "line", None), "the rating scheme must be a mapping")
-    errors = sorted(
-        jsonschema.Draft202012Validator(SCHEMA).iter_errors(plain(document)),
-        key=lambda e: line_at(document, e.absolute_path) or 0,
-    )
-    if errors:
-        error = errors[0]
-        at = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        raise CatalogError(where, line_at(document, error.absolute_path), f"{at}: {error.message}")
+    where, document = load_mapping(path, SCHEMA, "the rating scheme")
     levels: dict[int, Level] = {}
     codes: set[str] = set()
     for index, spec in enumerate(document["levels"]):
@@ -204,20 +190,13 @@ def load(path: Path) -> Scheme:
     )
 
 
-_lock = threading.Lock()
-
-
-@functools.cache
-def _cached() -> Scheme:
-    return load(catalog_path("ratings.yaml"))
+_loaded = LoadedOnce("ratings.yaml", load)
 
 
 def scheme() -> Scheme:
     """The scheme from ``catalog/ratings.yaml`` (loaded once; :func:`reload` forgets it)."""
-    with _lock:
-        return _cached()
+    return _loaded()
 
 
 def reload() -> None:
-    with _lock:
-        _cached.cache_clear()
+    _loaded.reload()
