@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import subprocess
 import sys
 import time
 
@@ -173,18 +172,10 @@ def main(argv: list[str]) -> int:
         for row in run(args.db, args.n):
             print("\t".join(row))
         return 0
-    rows: list[list[str]] = []
-    for backend in ["sqlite", "postgres"] if args.db == "all" else [args.db]:
-        # One process per backend: settings are read once per process.
-        output = subprocess.run(
-            [sys.executable, "-m", "bench.alerts_push", "--child", "--db", backend, "--n", str(args.n)],
-            cwd=common.REPO,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        sys.stderr.write(output.stderr)
-        rows += [line.split("\t") for line in output.stdout.strip().splitlines()]
+    outputs = common.per_backend(
+        args.db, lambda backend: ["bench.alerts_push", "--child", "--db", backend, "--n", str(args.n)]
+    )
+    rows = [line.split("\t") for output in outputs.values() for line in output.strip().splitlines()]
     print(common.machine_line({"subscribers": f"{args.n:,}"}))
     print(common.markdown_table(["db", "push", "deliveries", "in-app messages", "seconds", "deliveries/s"], rows))
     return 0

@@ -139,6 +139,22 @@ def migrate() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
+def per_backend(choice: str, child_args: Callable[[str], Sequence[str]]) -> dict[str, str]:
+    """Run the benchmark once per backend (``choice``: sqlite, postgres or all), each in its
+    own process — settings are read once per process: ``python -m <child_args(backend)>``.
+    Each child's standard output, by backend (its standard error passes through); exits
+    naming the backend if a child fails."""
+    outputs = {}
+    for backend in ["sqlite", "postgres"] if choice == "all" else [choice]:
+        done = subprocess.run(
+            [sys.executable, "-m", *child_args(backend)], cwd=REPO, stdout=subprocess.PIPE, text=True, check=False
+        )
+        if done.returncode != 0:
+            sys.exit(f"{backend} run failed (exit {done.returncode})")
+        outputs[backend] = done.stdout
+    return outputs
+
+
 def backend_version() -> str:
     from django.db import connection
 

@@ -26,7 +26,6 @@ import datetime as dt
 import io
 import json
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -316,14 +315,12 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.n, args.threads, args.rows, args.files)))
         return
-    results = []
-    for backend in ["sqlite", "postgres"] if args.db == "all" else [args.db]:
-        command = [sys.executable, "-m", "bench.plates", "--child", backend, "--n", str(args.n)]
-        command += ["--threads", str(args.threads), "--rows", str(args.rows), "--files", str(args.files)]
-        output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
-        if output.returncode != 0:
-            sys.exit(f"{backend} run failed:\n{output.stderr[-4000:]}")
-        results.append(json.loads(output.stdout.strip().splitlines()[-1]))
+    outputs = common.per_backend(
+        args.db,
+        lambda backend: ["bench.plates", "--child", backend, "--n", str(args.n), "--threads", str(args.threads),
+                         "--rows", str(args.rows), "--files", str(args.files)],
+    )  # fmt: skip
+    results = [json.loads(output.strip().splitlines()[-1]) for output in outputs.values()]
     print(report(results))
 
 

@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -377,16 +376,15 @@ def main() -> None:
         result = child(args.child, args.rows, args.queries, args.keep, urls[args.child], args.progress)
         print(json.dumps(result))
         return
-    results = []
-    for backend in ["sqlite", "postgres"] if args.db == "all" else [args.db]:
-        command = [sys.executable, "-m", "bench.reunion_match", "search", "--child", backend]
+
+    def child_args(backend: str) -> list[str]:
+        command = ["bench.reunion_match", "search", "--child", backend]
         command += ["--rows", str(args.rows), "--queries", str(args.queries), "--postgres-db", args.postgres_db]
         command += (["--sqlite", args.sqlite] if args.sqlite else []) + (["--keep"] if args.keep else [])
-        command += ["--progress"] if args.progress else []
-        output = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True, check=False)
-        if output.returncode != 0:
-            sys.exit(f"{backend} run failed (exit {output.returncode})")
-        results.append(json.loads(output.stdout.strip().splitlines()[-1]))
+        return command + (["--progress"] if args.progress else [])
+
+    outputs = common.per_backend(args.db, child_args)
+    results = [json.loads(output.strip().splitlines()[-1]) for output in outputs.values()]
     print(report(results, "python -m bench.reunion_match " + " ".join(sys.argv[1:])))
 
 
