@@ -229,30 +229,15 @@ def record_report(
         existing = PersonRecord.objects.filter(reported_by=reporter, idempotency_key=key).first()
         if existing is not None:
             return existing
-    problems: list[ValidationError | None] = []
-    cleaned = relatives_clean = photos_clean = None
-    try:
-        cleaned = validation.clean_record(kind=kind, data=data, require_consent=True)
-    except ValidationError as error:
-        problems.append(error)
-    try:
-        relatives_clean = validation.clean_relatives(relatives)
-    except ValidationError as error:
-        problems.append(error)
-    try:
-        photos_clean = validation.check_photos(photos)
-    except ValidationError as error:
-        problems.append(error)
-    if kind == Kind.MISSING and cleaned is not None and not cleaned.fields["reporter_relation"]:
-        problems.append(ValidationError({"reporter_relation": [_("请选择您与失踪人员的关系。")]}))
-    if kind == Kind.MISSING and cleaned is not None and not cleaned.fields["division_code"]:
-        problems.append(ValidationError({"division_code": [_("请选择最后出现地点所在的区县。")]}))
-    error = validation.merge(*problems)
-    if error is not None:
-        raise error
-    assert cleaned is not None
-    assert relatives_clean is not None
-    assert photos_clean is not None
+    submission = validation.clean_submission(
+        kind=kind, data=data, relatives=relatives, photos=photos, require_consent=True
+    )
+    if kind == Kind.MISSING and submission.record is not None:
+        if not submission.record.fields["reporter_relation"]:
+            submission.problems.append(ValidationError({"reporter_relation": [_("请选择您与失踪人员的关系。")]}))
+        if not submission.record.fields["division_code"]:
+            submission.problems.append(ValidationError({"division_code": [_("请选择最后出现地点所在的区县。")]}))
+    cleaned, relatives_clean, photos_clean = submission.raise_problems()
     if kind == Kind.SEEKER:
         cleaned.fields["reporter_relation"] = ""
     home = getattr(getattr(reporter, "citizen", None), "home_org", None)
@@ -343,29 +328,13 @@ def record_register(
             return existing
     if reference is not None and PersonRecord.objects.filter(reference=reference).exists():
         raise ValidationError({"reference": [_("该编号已被使用。")]})
-    problems: list[ValidationError | None] = []
-    cleaned = relatives_clean = photos_clean = None
-    try:
-        cleaned = validation.clean_record(kind=kind, data=data, require_consent=False)
-    except ValidationError as error:
-        problems.append(error)
-    try:
-        relatives_clean = validation.clean_relatives(relatives)
-    except ValidationError as error:
-        problems.append(error)
-    try:
-        photos_clean = validation.check_photos(photos)
-    except ValidationError as error:
-        problems.append(error)
+    submission = validation.clean_submission(
+        kind=kind, data=data, relatives=relatives, photos=photos, require_consent=False
+    )
     org = org or staff_unit(actor)
     if org is None or org.kind == OrgKind.DEPARTMENT or org.level == Level.GRID:
-        problems.append(ValidationError({"org": [_("请选择承办单位（公安机关或派出所）。")]}))
-    error = validation.merge(*problems)
-    if error is not None:
-        raise error
-    assert cleaned is not None
-    assert relatives_clean is not None
-    assert photos_clean is not None
+        submission.problems.append(ValidationError({"org": [_("请选择承办单位（公安机关或派出所）。")]}))
+    cleaned, relatives_clean, photos_clean = submission.raise_problems()
     assert org is not None
     record = _new(
         kind=kind,

@@ -13,8 +13,8 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -404,6 +404,50 @@ def check_photos(uploads: Sequence[UploadedFile]) -> list[CheckedPhoto]:
     if problems:
         raise ValidationError({"photos": problems})
     return checked
+
+
+@dataclass
+class Submission:
+    """A record as submitted, each part cleaned where it could be, and every problem found
+    (the caller adds its own, then :meth:`raise_problems` reports them all at once)."""
+
+    record: Cleaned | None
+    relatives: list[dict[str, Any]] | None
+    photos: list[CheckedPhoto] | None
+    problems: list[ValidationError] = field(default_factory=list)
+
+    def raise_problems(self) -> tuple[Cleaned, list[dict[str, Any]], list[CheckedPhoto]]:
+        error = merge(*self.problems)
+        if error is not None:
+            raise error
+        assert self.record is not None
+        assert self.relatives is not None
+        assert self.photos is not None
+        return self.record, self.relatives, self.photos
+
+
+def clean_submission(
+    *,
+    kind: str,
+    data: Mapping[str, Any],
+    relatives: Sequence[Mapping[str, Any]],
+    photos: Sequence[UploadedFile],
+    require_consent: bool,
+) -> Submission:
+    """The record, its relatives and its photos checked together, so one answer lists
+    every problem."""
+    submission = Submission(None, None, None)
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("record", lambda: clean_record(kind=kind, data=data, require_consent=require_consent)),
+        ("relatives", lambda: clean_relatives(relatives)),
+        ("photos", lambda: check_photos(photos)),
+    ]
+    for part, clean in steps:
+        try:
+            setattr(submission, part, clean())
+        except ValidationError as error:
+            submission.problems.append(error)
+    return submission
 
 
 def merge(*errors: ValidationError | None) -> ValidationError | None:
