@@ -22,6 +22,7 @@ from pingan.alerts.forms import ClueForm, CountyForm, PointForm, TriageForm, Wit
 from pingan.alerts.models import Alert, AlertState, Clue, ClueState
 from pingan.core import access, geo, timeline
 from pingan.core.identity import mask_phone
+from pingan.core.refusals import errors_onto_form
 
 EVENT_NAMES = {
     "alerts.published": gettext_lazy("发布预警"),
@@ -50,13 +51,6 @@ def _event_rows(alert: Alert) -> list[dict[str, Any]]:
             detail = _("%(n)s 条") % {"n": data.get("in_app_messages")}
         rows.append({"event": event, "name": EVENT_NAMES[event.action], "detail": detail})
     return rows
-
-
-def _put_back(form: Any, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
-    """An action's per-field errors shown on the form's fields (the rest at the top)."""
-    for field, problems in error.message_dict.items():
-        name = (aliases or {}).get(field, field)
-        form.add_error(name if name in form.fields else None, problems)
 
 
 # --- Public ---------------------------------------------------------------------------
@@ -113,7 +107,7 @@ def clue_send(request: HttpRequest, reference: str) -> HttpResponse:
                 idempotency_key=data["idempotency_key"],
             )
         except ValidationError as error:
-            _put_back(form, error, {"location": "latitude"})
+            errors_onto_form(form, error, rename=lambda field: {"location": "latitude"}.get(field, field))
         except actions.AlertRefused as refusal:
             messages.error(request, refusal.message)
             return redirect("alerts:public", reference=alert.reference)
@@ -175,7 +169,7 @@ def subscription(request: HttpRequest) -> HttpResponse:
                         raise ValidationError({"county": [_("请选择一个区县。")]})
                     actions.subscription_set(user=request.user, county=unit)
             except ValidationError as error:
-                _put_back(form, error)
+                errors_onto_form(form, error)
             except geo.InvalidPoint:
                 form.add_error(None, _("经纬度无效：纬度应在 -90 至 90 之间，经度应在 -180 至 180 之间。"))
             else:
@@ -292,7 +286,7 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
                 alert=alert, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"], actor=request.user
             )
         except ValidationError as error:
-            _put_back(form, error)
+            errors_onto_form(form, error)
         except access.AccessDenied as denied:
             messages.error(request, denied.decision.reason)
             status = denied.decision.status
@@ -328,7 +322,7 @@ def clue_triage(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
                 clue=clue, outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"], actor=request.user
             )
         except ValidationError as error:
-            _put_back(form, error)
+            errors_onto_form(form, error)
         except access.AccessDenied as denied:
             messages.error(request, denied.decision.reason)
             status = denied.decision.status

@@ -16,6 +16,7 @@ from pingan.assignments import actions, queries
 from pingan.assignments.forms import AssignmentForm, input_label
 from pingan.assignments.models import Assignment
 from pingan.core import access, deadlines, refusals, timeline, workflow
+from pingan.core.refusals import errors_onto_form
 from pingan.orgs import queries as orgs
 
 ISSUERS = ("station_chief", "bureau_leader")
@@ -78,8 +79,7 @@ def assignment_new(request: HttpRequest) -> HttpResponse:
                 key_task=data["key_task"],
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            errors_onto_form(form, error)
         except access.AccessDenied as denied:
             form.add_error("org", denied.decision.reason)
         else:

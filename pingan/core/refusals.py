@@ -36,6 +36,14 @@ def refusal_message(error: Exception) -> str:
     return str(getattr(error, "message", error))
 
 
+def errors_onto_form(form: Any, error: ValidationError, *, rename: Callable[[str], str] | None = None) -> None:
+    """An action's per-field problems shown on the form's own fields (``rename``: the
+    form's name for an action's field), the rest at the top of the form."""
+    for key, problems in error.message_dict.items():
+        name = rename(key) if rename is not None else key
+        form.add_error(name if name in form.fields else None, problems)
+
+
 def workflow_step_from_post(
     request: HttpRequest,
     item: Any,

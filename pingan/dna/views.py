@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pingan.accounts.decorators import staff_required
 from pingan.core import access, timeline, workflow
-from pingan.core.refusals import refusal_message, refusal_status
+from pingan.core.refusals import errors_onto_form, refusal_message, refusal_status
 from pingan.dna import actions, queries, records, screening
 from pingan.dna import kinship as engine
 from pingan.dna.config import config
@@ -99,8 +99,7 @@ def sample_register(request: HttpRequest) -> HttpResponse:
                 )
             except (ValidationError, actions.DnaRefused, access.AccessDenied) as error:
                 if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-                    for field, problems in error.message_dict.items():
-                        form.add_error(field if field in form.fields else None, problems)
+                    errors_onto_form(form, error)
                 else:
                     form.add_error(None, refusal_message(error))
                 status = refusal_status(error) if not isinstance(error, ValidationError) else 400

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pingan.accounts.decorators import citizen_required, staff_required
 from pingan.core import access, timeline, workflow
 from pingan.core.identity import mask_name
+from pingan.core.refusals import errors_onto_form
 from pingan.ebikes import actions, imports, queries
 from pingan.ebikes.forms import PreRegisterForm, UploadForm
 from pingan.ebikes.models import CompliantModel, EBike, ImportBatch
@@ -96,8 +97,7 @@ def new(request: HttpRequest) -> HttpResponse:
         try:
             ebike = actions.ebike_preregister(actor=request.user, data=form.cleaned_data)
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            errors_onto_form(form, error)
         else:
             messages.success(request, _("预登记已提交。请携带车辆、购车发票和身份证到就近派出所或销售门店查验上牌。"))
             return redirect(ebike)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pingan.accounts.decorators import citizen_required, staff_required
 from pingan.core import access, deadlines, refusals, timeline, workflow
+from pingan.core.refusals import errors_onto_form
 from pingan.ratings import actions, queries
 from pingan.ratings.forms import INDICATOR_PREFIX, INPUT_CHOICES, INPUT_LABELS, RatingForm
 from pingan.ratings.models import Rectification
@@ -61,9 +62,7 @@ def rate(request: HttpRequest, subject_type: str, subject_id: str) -> HttpRespon
         except actions.RatingRefused as refusal:
             return _refused(request, refusal, subject)
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                name = field.replace("indicators.", INDICATOR_PREFIX)
-                form.add_error(name if name in form.fields else None, problems)
+            errors_onto_form(form, error, rename=lambda field: field.replace("indicators.", INDICATOR_PREFIX))
         else:
             messages.success(request, _("感谢您的评价！"))
             if rating.is_bad:

@@ -23,7 +23,7 @@ from pingan.accounts.decorators import citizen_required, staff_check, staff_requ
 from pingan.alerts import actions as alert_actions
 from pingan.alerts import queries as alert_queries
 from pingan.core import access, timeline, workflow
-from pingan.core.refusals import refusal_message, refusal_status
+from pingan.core.refusals import errors_onto_form, refusal_message, refusal_status
 from pingan.reunion import actions, forms, maps, matching, queries
 from pingan.reunion.models import CloseCode, Kind, Method, PersonRecord, RecordPhoto
 
@@ -472,8 +472,7 @@ def record_reunite(request: HttpRequest, reference: str) -> HttpResponse:
             actor=request.user,
         )
     except ValidationError as error:
-        for key, problems in error.message_dict.items():
-            form.add_error(key if key in form.fields else None, problems)
+        errors_onto_form(form, error)
         return _render_record(request, record, status=400, reunion_form=form)
     except (actions.ReunionRefused, access.AccessDenied, workflow.WorkflowError) as error:
         if refusal_status(error) == 404:
@@ -507,8 +506,7 @@ def record_relative(request: HttpRequest, reference: str) -> HttpResponse:
             deceased=data["deceased"],
         )
     except ValidationError as error:
-        for key, problems in error.message_dict.items():
-            form.add_error(key if key in form.fields else None, problems)
+        errors_onto_form(form, error)
         return _render_record(request, record, status=400, relative_form=form)
     except (actions.ReunionRefused, access.AccessDenied) as error:
         if refusal_status(error) == 404:
@@ -537,8 +535,7 @@ def record_photo(request: HttpRequest, reference: str) -> HttpResponse:
             public=form.cleaned_data["public"],
         )
     except ValidationError as error:
-        for key, problems in error.message_dict.items():
-            form.add_error(key if key in form.fields else None, problems)
+        errors_onto_form(form, error)
         return _render_record(request, record, status=400, photo_form=form)
     except (actions.ReunionRefused, access.AccessDenied) as error:
         if refusal_status(error) == 404:
