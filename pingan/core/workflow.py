@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -515,7 +516,20 @@ class _class_or_instance:
         functools.update_wrapper(self, method)  # type: ignore[arg-type]
 
     def __get__(self, instance: Any, owner: type) -> Any:
-        return functools.partial(self.method, owner if instance is None else instance)
+        return types.MethodType(self.method, owner if instance is None else instance)
+
+
+def due_at_field(*, indexed: bool = True) -> models.DateTimeField:
+    """``WorkflowModel.due_at``; a model whose workflow runs no clocks (the field stays empty)
+    may leave it unindexed: an index costs every insert."""
+    return models.DateTimeField(
+        gettext_lazy("办理期限"),
+        null=True,
+        blank=True,
+        db_index=indexed,
+        editable=False,
+        help_text="the nearest running deadline (denormalised from the item's clocks)",
+    )
 
 
 class WorkflowModel(models.Model):
@@ -529,14 +543,7 @@ class WorkflowModel(models.Model):
 
     state = StateField(gettext_lazy("状态"))
     version = models.PositiveIntegerField(default=0, editable=False, help_text="bumped by every transition")
-    due_at = models.DateTimeField(
-        gettext_lazy("办理期限"),
-        null=True,
-        blank=True,
-        db_index=True,
-        editable=False,
-        help_text="the nearest running deadline (denormalised from the item's clocks)",
-    )
+    due_at = due_at_field()
     deadline_state = models.CharField(
         gettext_lazy("时限状态"), max_length=10, blank=True, default="", choices=DeadlineState.choices, editable=False
     )

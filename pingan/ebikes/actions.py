@@ -14,7 +14,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, models, transaction
@@ -195,8 +195,7 @@ def plate_allocate(*, city: OrgUnit) -> Plate:
 # --- Pre-registration ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Buyer:
+class Buyer(NamedTuple):  # immutable; per row of a file (see rules.BikeData)
     """Who a pre-registration belongs to: a citizen account (``owner_id``), or (a dealer's
     sale to someone without one yet) an ID number and mobile to bind it to later; either
     way the keyed hash of their ID number (``id_hash``), which finds them."""
@@ -720,31 +719,35 @@ def ebikes_claim(*, citizen: User) -> int:
 def import_batch(*, dealer: Dealer, actor: Any, file_name: str, content: bytes) -> ImportBatch:
     """Import a file of bicycles the dealer sold (CSV or .xlsx; ``imports.COLUMNS``).
 
-    Every row is checked first (``imports.check_rows``). Then the whole file is written in
-    one transaction: the batch, the new bicycles, every row's outcome and each bicycle's
-    timeline event, in a handful of statements. Should that fail (another upload registered
-    one of the frames between the check and the insert, a database error), it is undone
-    whole and the file is written again row by row, each row all or nothing on its own.
-    Either way a bad row never blocks the good ones and no row is half-imported. Rows
-    already imported (same frame number, dealer and buyer) are reported as such and not
-    created again, so uploading the same file twice creates nothing new. A file that cannot
-    be read at all (format, header) raises ``ValidationError`` and stores nothing.
+    What the rows name (catalogue products, buyers' accounts) is looked up for the whole
+    file first (``imports.look_up``). Then the whole file is written in one transaction:
+    the batch, the new bicycles (each knowing its row), the outcome of every row that
+    registers none and each bicycle's timeline event, in a handful of statements, each row
+    checked as the bicycles stream to the database
+    (``imports.checked_rows``). Should that fail (another upload registered one of the
+    frames between the look-up and the insert, a database error), it is undone whole and
+    the file is written again row by row, each row all or nothing on its own. Either way a
+    bad row never blocks the good ones and no row is half-imported. Rows already imported
+    (same frame number, dealer and buyer) are reported as such and not created again, so
+    uploading the same file twice creates nothing new. A file that cannot be read at all
+    (format, header) raises ``ValidationError`` and stores nothing.
     """
     if access.user_kind(actor) != "partner" or dealer.partner_id != actor.pk or not dealer.is_active:
         _refuse(actor, dealer, _("只有授权经销商本单位可以导入销售记录。"))
-    table = imports.read_table(file_name=file_name, content=content)
     with bulk.collection_paused():
-        checked = imports.check_rows(table.rows)
+        table = imports.read_table(file_name=file_name, content=content)
+        lookups = imports.look_up(table.rows)
         org = handling_unit(dealer.org)
         sha256 = hashlib.sha256(content).hexdigest()
-        sales = DealerFile(dealer, actor, file_name[:200], table.format, sha256, len(checked), org, dealer.city)
+        sales = DealerFile(dealer, actor, file_name[:200], table.format, sha256, len(table.rows), org, dealer.city)
         try:
             with transaction.atomic():
-                return _close_batch(sales, _write_together(sales, checked))
+                return _close_batch(sales, _write_together(sales, table.rows, lookups))
         except DatabaseError:
             if connection.in_atomic_block and connection.needs_rollback:
                 raise  # the caller's transaction is broken: nothing more can be written in it
             log.warning("e-bike import by dealer %s: writing at once failed; row by row", dealer.pk, exc_info=True)
+        checked = list(imports.checked_rows(table.rows, lookups))
         return _close_batch(sales, _write_row_by_row(sales, checked))
 
 
@@ -773,12 +776,15 @@ class DealerFile:
             rows_total=self.rows,
         )
 
-    def bicycle(self, item: imports.CheckedRow) -> dict[str, Any]:
+    def bicycle(self, batch: ImportBatch, item: imports.CheckedRow) -> dict[str, Any]:
+        """The fields of the bicycle a good row registers, which says which row it was."""
         assert item.bike is not None
         buyer = Buyer(owner_id=item.owner_id, id_hash=item.id_hash, id_number=item.id_number, phone=item.phone)
-        return _ebike_fields(
+        fields = _ebike_fields(
             bike=item.bike, buyer=buyer, org=self.org, city=self.city, source=Source.DEALER, dealer=self.dealer
         )
+        fields.update(import_batch_id=batch.pk, import_row=item.row.number)
+        return fields
 
     def created_event(self, batch: ImportBatch, item: imports.CheckedRow, ebike_id: int) -> timeline.Entry:
         assert item.bike is not None
@@ -817,38 +823,50 @@ def _imported_before(holder: EBike | Holder, sales: DealerFile, item: imports.Ch
     return holder.dealer_id == sales.dealer.pk and holder.buyer_id_hash == item.id_hash
 
 
-def _write_together(sales: DealerFile, checked: list[imports.CheckedRow]) -> tuple[ImportBatch, Counter[str]]:
+def _write_together(
+    sales: DealerFile, rows: list[imports.Row], lookups: imports.FileLookups
+) -> tuple[ImportBatch, Counter[str]]:
     """The whole file in the caller's transaction; raises on any database error."""
     batch = sales.new_batch()
-    holders = _live_holders([item.frame for item in checked if item.ok])
-    reports: list[dict[str, Any]] = []
+    holders = _live_holders([frame for frame in lookups.frames if frame])
+    reports: list[dict[str, Any]] = []  # the rows that register nothing
     new: list[imports.CheckedRow] = []
-    for item in checked:
-        holder = holders.get(item.frame) if item.ok else None
-        if not item.ok:
-            reports.append(_report(batch, item, RowOutcome.FAILED, errors=item.errors))
-        elif holder is None:
-            new.append(item)
-        elif _imported_before(holder, sales, item):
-            reports.append(_report(batch, item, RowOutcome.EXISTING, ebike_id=holder.pk))
-        else:
-            reports.append(_report(batch, item, RowOutcome.FAILED, errors=[_frame_taken(item.frame)]))
-    ids = _insert_all(EBike, (sales.bicycle(item) for item in new), count=len(new))
-    reports += [_report(batch, item, RowOutcome.CREATED, ebike_id=pk) for item, pk in zip(new, ids, strict=True)]
+
+    def new_bicycles() -> Iterator[dict[str, Any]]:
+        # Checked while the bicycles before them are on their way to the database.
+        for item in imports.checked_rows(rows, lookups):
+            holder = holders.get(item.frame) if item.ok else None
+            if not item.ok:
+                reports.append(_report(batch, item, RowOutcome.FAILED, errors=item.errors))
+            elif holder is None:
+                new.append(item)
+                yield sales.bicycle(batch, item)
+            elif _imported_before(holder, sales, item):
+                reports.append(_report(batch, item, RowOutcome.EXISTING, ebike_id=holder.pk))
+            else:
+                reports.append(_report(batch, item, RowOutcome.FAILED, errors=[_frame_taken(item.frame)]))
+
+    ids = _insert_all(EBike, new_bicycles(), at_most=len(rows))
     _insert_all(ImportRow, iter(reports), count=len(reports))
     entries = [sales.created_event(batch, item, pk) for item, pk in zip(new, ids, strict=True)]
-    timeline.record_many(entries, actor=sales.actor)
-    return batch, Counter(report["outcome"] for report in reports)
+    # Every write that references a bicycle's owner, unit, dealer and product is done: the
+    # database checks those keys while the events are hashed, not after, at commit.
+    timeline.record_many(entries, actor=sales.actor, while_hashing=bulk.keys_checked_meanwhile())
+    outcomes = Counter(report["outcome"] for report in reports)
+    outcomes[RowOutcome.CREATED] = len(ids)
+    return batch, outcomes
 
 
-def _insert_all(model: type[models.Model], rows: Iterator[dict[str, Any]], *, count: int) -> list[int]:
+def _insert_all(
+    model: type[models.Model], rows: Iterator[dict[str, Any]], *, count: int | None = None, at_most: int | None = None
+) -> list[int]:
     """Rows given as dicts of one shape (``_ebike_fields``, ``_report``), made as they are
-    sent (``bulk.insert_rows``)."""
+    sent (``bulk.insert_rows``: ``count`` of them, or ``at_most``)."""
     first = next(rows, None)
     if first is None:
         return []
     every = itertools.chain([first], rows)
-    return bulk.insert_rows(model, list(first), (list(row.values()) for row in every), count=count)
+    return bulk.insert_rows(model, list(first), (list(row.values()) for row in every), count=count, at_most=at_most)
 
 
 def _write_row_by_row(sales: DealerFile, checked: list[imports.CheckedRow]) -> tuple[ImportBatch, Counter[str]]:
@@ -869,9 +887,9 @@ def _write_row(sales: DealerFile, batch: ImportBatch, item: imports.CheckedRow) 
                 break
             try:
                 with transaction.atomic():  # the row's savepoint: all of it or nothing
-                    ebike = _saved_new(EBike(**sales.bicycle(item)))
+                    ebike = _saved_new(EBike(**sales.bicycle(batch, item)))
                     timeline.record_many([sales.created_event(batch, item, ebike.pk)], actor=sales.actor)
-                    return _saved(_report(batch, item, RowOutcome.CREATED, ebike_id=ebike.pk))
+                    return RowOutcome.CREATED  # the bicycle says which row it came from
             except ValidationError:
                 continue  # the same frame committed meanwhile (another upload): look again
     except DatabaseError:
@@ -895,7 +913,7 @@ def _report(
     ebike_id: int | None = None,
     errors: Any = (),
 ) -> dict[str, Any]:
-    """A row's outcome, as the fields of its ``ImportRow``."""
+    """The outcome of a row that registers nothing, as the fields of its ``ImportRow``."""
     return {
         "batch_id": batch.pk,
         "row_number": item.row.number,

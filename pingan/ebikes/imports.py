@@ -13,6 +13,7 @@ import io
 import unicodedata
 import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts import queries as accounts_queries
-from pingan.core.identity import blind_index, normalize_mobile, parse_resident_id
+from pingan.core.identity import blind_index, normalise_resident_id, normalize_mobile, parse_resident_id
 from pingan.ebikes import rules
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -227,30 +228,53 @@ class CheckedRow:
         return not self.errors and self.bike is not None
 
 
-def check_rows(rows: list[Row]) -> list[CheckedRow]:
-    """Check every row of a file: each on its own (``_check``), then against the earlier
-    rows (a frame number twice in one file). Two look-ups for the whole file: the catalogue
-    products and the buyers' accounts it names. Whether a frame is registered already is the
-    writer's to check (``actions.import_batch``), under its transaction."""
+@dataclass(frozen=True)
+class FileLookups:
+    """What the rows of a file need from the database, each found in one query for the
+    whole file before any row is checked (``look_up``)."""
+
+    products: rules.Products  # the catalogue products the rows name
+    id_hashes: dict[str, str]  # the keyed hash of each buyer's ID number (normalised), by number
+    owners: dict[str, int]  # buyers' citizen accounts, by that hash
+    frames: list[str]  # every row's frame number, normalised (whoever writes looks up their holders)
+
+
+def look_up(rows: list[Row]) -> FileLookups:
+    """Read what every row names (product, buyer, frame) as the checks will, without
+    checking it: a row that turns out bad simply finds nothing."""
     products = rules.products_named((row.values.get("brand"), row.values.get("model")) for row in rows)
+    numbers = {normalise_resident_id(_text(row.values.get("buyer_id_number"))) for row in rows}
+    id_hashes = {number: blind_index(number, purpose="id_number") for number in numbers}
+    owners = accounts_queries.citizen_ids_for_id_hashes(id_hashes.values())
+    frames = [rules.normalise_frame(row.values.get("frame_number")) for row in rows]
+    return FileLookups(products, id_hashes, owners, frames)
+
+
+def checked_rows(rows: list[Row], lookups: FileLookups) -> Iterator[CheckedRow]:
+    """Every row checked, one at a time in file order: on its own (``_check``), then
+    against the rows before it (a frame number twice in one file: the first one counts).
+    A generator, so a writer can send each good row on while the next is checked. Whether
+    a frame is registered already is the writer's to check, under its transaction."""
     today = timezone.localdate()
-    checked = [_check(row, products, today) for row in rows]
     first_row_of: dict[str, int] = {}
-    for index, item in enumerate(checked):
-        if not item.frame:
-            continue
+    for row in rows:
+        item = _check(row, lookups, today)
         if item.frame in first_row_of:
             duplicate = RowError(
                 "frame_number",
                 _("车架号与本文件第%(row)s行重复，同一辆车只能导入一次。") % {"row": first_row_of[item.frame]},
             )
-            checked[index] = CheckedRow(item.row, item.frame, _in_column_order([*item.errors, duplicate]))
-        else:
-            first_row_of[item.frame] = item.row.number
-    owners = accounts_queries.citizen_ids_for_id_hashes(item.id_hash for item in checked if item.ok)
-    for item in checked:
-        item.owner_id = owners.get(item.id_hash) if item.ok else None
-    return checked
+            item = CheckedRow(row, item.frame, _in_column_order([*item.errors, duplicate]))
+        elif item.frame:
+            first_row_of[item.frame] = row.number
+        if item.ok:
+            item.owner_id = lookups.owners.get(item.id_hash)
+        yield item
+
+
+def check_rows(rows: list[Row]) -> list[CheckedRow]:
+    """``checked_rows`` of a whole file at once."""
+    return list(checked_rows(rows, look_up(rows)))
 
 
 _COLUMN_ORDER = {column.field: index for index, column in enumerate(COLUMNS)}
@@ -260,7 +284,7 @@ def _in_column_order(errors: list[RowError]) -> list[RowError]:
     return sorted(errors, key=lambda e: _COLUMN_ORDER.get(e.field, 99))
 
 
-def _check(row: Row, products: rules.Products, today: dt.date) -> CheckedRow:
+def _check(row: Row, lookups: FileLookups, today: dt.date) -> CheckedRow:
     """Every problem of one row on its own, by column."""
     errors: list[RowError] = []
     id_value = row.values.get("buyer_id_number")
@@ -289,15 +313,14 @@ def _check(row: Row, products: rules.Products, today: dt.date) -> CheckedRow:
     values = dict(row.values)
     if isinstance(values.get("purchase_date"), dt.datetime):
         values["purchase_date"] = values["purchase_date"].date()
-    bike, problems = rules.clean_bike(values, products=products, today=today)
+    bike, problems = rules.clean_bike(values, products=lookups.products, today=today)
     for name, messages in problems.items():
         errors.extend(RowError(name, message) for message in messages)
     frame = bike.frame_number if bike is not None else rules.normalise_frame(row.values.get("frame_number"))
     if errors or bike is None:
         return CheckedRow(row, frame, _in_column_order(errors))
-    return CheckedRow(
-        row, frame, [], bike, id_number=number, id_hash=blind_index(number, purpose="id_number"), phone=phone
-    )
+    id_hash = lookups.id_hashes.get(number) or blind_index(number, purpose="id_number")
+    return CheckedRow(row, frame, [], bike, id_number=number, id_hash=id_hash, phone=phone)
 
 
 # --- Writing: the template and the error report ---------------------------------------------------

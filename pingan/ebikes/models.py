@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.identity import EncryptedTextField
-from pingan.core.workflow import WorkflowModel
+from pingan.core.workflow import StateField, WorkflowModel, due_at_field
 
 # GB 17761-2018 《电动自行车安全技术规范》: the limits a compliant product keeps.
 MAX_SPEED_KMH = 25
@@ -165,6 +165,9 @@ class EBike(WorkflowModel):
     # Indexes: the ones in Meta, no more. Each costs every insert (a dealer's file is
     # thousands); owner, org and dealer lead a composite index there, and exact-match
     # columns get a plain one (Django's db_index adds a second, for LIKE, on PostgreSQL).
+    # The register runs no deadline clocks: ``due_at`` stays empty, unindexed.
+    state = StateField(_("状态"), db_index=False)
+    due_at = due_at_field(indexed=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("所有人"),
@@ -177,7 +180,19 @@ class EBike(WorkflowModel):
     buyer_id_number = EncryptedTextField(_("购车人身份证号码"), blank=True, default="")
     buyer_id_hash = models.CharField(max_length=64, blank=True, default="")
     buyer_phone = EncryptedTextField(_("购车人手机号码"), blank=True, default="")
-    city = models.ForeignKey("orgs.OrgUnit", verbose_name=_("登记城市"), on_delete=models.PROTECT, related_name="+")
+    # ``city`` is the city of ``org`` (the plate series), ``dealer`` who sold it: written
+    # from rows the writer holds, never changed, and PROTECTed by Django; the database
+    # checks the keys that stand on their own (owner, unit, product), not these two — a
+    # dealer's file would pay 4,000 look-ups at commit (docs/decisions.md, "Bulk writes").
+    # No index: bicycles are found by their handling unit; the dealer leads one in Meta.
+    city = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("登记城市"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     org = models.ForeignKey(
         "orgs.OrgUnit", verbose_name=_("办理单位"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -189,6 +204,7 @@ class EBike(WorkflowModel):
         on_delete=models.PROTECT,
         related_name="ebikes",
         db_index=False,
+        db_constraint=False,
     )
     product = models.ForeignKey(
         CompliantModel, verbose_name=_("目录产品"), on_delete=models.PROTECT, related_name="ebikes"
@@ -206,6 +222,20 @@ class EBike(WorkflowModel):
     credential_id = models.CharField(_("电子登记证"), max_length=64, blank=True, default="")
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
     application_reference = models.CharField(_("办事申请编号"), max_length=24, blank=True, default="")
+    # The dealer's file and row that registered it, if one did (that row's outcome is the
+    # bicycle itself: ``ImportRow`` keeps only the rows that created nothing). Written with
+    # the bicycle, in its transaction: no database check of the key, as for ``ImportRow``.
+    import_batch = models.ForeignKey(
+        "ImportBatch",
+        verbose_name=_("导入批次"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created",
+        db_index=False,
+        db_constraint=False,
+    )
+    import_row = models.PositiveIntegerField(_("导入行号"), null=True, blank=True)
     created_at = models.DateTimeField(_("预登记时间"), auto_now_add=True)
     registered_at = models.DateTimeField(_("上牌时间"), null=True, blank=True)
     stolen_at = models.DateTimeField(_("报失窃时间"), null=True, blank=True)
@@ -216,10 +246,18 @@ class EBike(WorkflowModel):
         indexes = [
             models.Index(fields=["org", "state"], name="ebike_org_state_idx"),
             models.Index(fields=["owner", "state"], name="ebike_owner_idx"),
-            models.Index(fields=["registered_at", "org"], name="ebike_registered_idx"),
+            models.Index(fields=["state"], name="ebike_state_idx"),
+            # Only plated bicycles have a registration time (the indicators count by it).
+            models.Index(
+                fields=["registered_at", "org"], condition=Q(registered_at__isnull=False), name="ebike_registered_idx"
+            ),
             models.Index(fields=["dealer", "state"], name="ebike_dealer_idx"),
             models.Index(fields=["frame_number"], name="ebike_frame_idx"),
-            models.Index(fields=["buyer_id_hash"], name="ebike_buyer_idx"),
+            # A buyer's hash is looked up only to claim what no account holds yet.
+            models.Index(fields=["buyer_id_hash"], condition=Q(owner__isnull=True), name="ebike_buyer_idx"),
+            models.Index(
+                fields=["import_batch", "import_row"], condition=Q(import_batch__isnull=False), name="ebike_import_idx"
+            ),
         ]
         constraints = [
             # One live record per frame: a pre-registration cancelled before it was ever
@@ -313,7 +351,9 @@ class Transfer(models.Model):
 
 
 class ImportBatch(models.Model):
-    """One file a dealer uploaded: the outcome of each row is in ``rows``."""
+    """One file a dealer uploaded: the bicycles its rows registered are ``created`` (each
+    knows its row), the rows that registered nothing are ``rows`` (``queries.batch_rows``
+    puts them together)."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="imports")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -346,15 +386,25 @@ class RowOutcome(models.TextChoices):
 
 
 class ImportRow(models.Model):
-    """The outcome of one data row of a batch (``row_number`` counts the header as row 1,
-    as a spreadsheet shows it). ``errors``: ``[{"column": ..., "message": ...}]``."""
+    """The outcome of one data row of a batch that registered no bicycle: refused, or
+    imported before (``row_number`` counts the header as row 1, as a spreadsheet shows it).
+    ``errors``: ``[{"column": ..., "message": ...}]``. A row that registered a bicycle is
+    that bicycle's ``import_batch`` and ``import_row``: a file's thousands of good rows
+    are written once, not twice."""
 
-    # No index of its own: the unique (batch, row_number) leads with it.
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
+    # A write-once log, made in the transaction that makes its batch and bicycles: the
+    # references hold by construction, and the database's check of each (a look-up per row
+    # at commit) would cost a file a fifth of its time. Django still cascades and nulls.
+    # No index of its own for the batch: the unique (batch, row_number) leads with it.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False, db_constraint=False
+    )
     row_number = models.PositiveIntegerField(_("行号"))
     outcome = models.CharField(_("结果"), max_length=10, choices=RowOutcome.choices)
     frame_number = models.CharField(_("车架号"), max_length=40, blank=True)
-    ebike = models.ForeignKey(EBike, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ebike = models.ForeignKey(
+        EBike, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     errors = models.JSONField(default=list, blank=True)
 
     class Meta:

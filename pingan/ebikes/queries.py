@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 
 from pingan.core import access, timeline
 from pingan.ebikes import rules
-from pingan.ebikes.models import EBike, ImportBatch, ImportRow, Plate, PlateStatus, Transfer, TransferState
+from pingan.ebikes.models import (
+    EBike,
+    ImportBatch,
+    ImportRow,
+    Plate,
+    PlateStatus,
+    RowOutcome,
+    Transfer,
+    TransferState,
+)
 from pingan.orgs.models import OrgUnit
 
 COUNTER_ROLES = ("counter_officer", "station_chief")
@@ -81,10 +90,25 @@ def batch_get(user: Any, pk: int) -> ImportBatch:
     return batches_for(user).get(pk=pk)
 
 
-def batch_rows(batch: ImportBatch, *, failed_only: bool = False) -> QuerySet[ImportRow]:
-    """The rows of a batch the caller already got through :func:`batch_get`."""
-    rows = batch.rows.select_related("ebike")
-    return rows.filter(outcome="failed") if failed_only else rows
+def batch_rows(batch: ImportBatch, *, failed_only: bool = False) -> list[ImportRow]:
+    """The rows of a batch the caller already got through :func:`batch_get`, in file
+    order: those that registered nothing as stored, and one (unsaved) row for each bicycle
+    the file registered, which knows its row."""
+    kept = batch.rows.select_related("ebike")
+    if failed_only:
+        return list(kept.filter(outcome=RowOutcome.FAILED))
+    created = [
+        ImportRow(
+            batch=batch,
+            row_number=ebike.import_row,
+            outcome=RowOutcome.CREATED,
+            frame_number=ebike.frame_number,
+            ebike=ebike,
+            errors=[],
+        )
+        for ebike in EBike.objects.filter(import_batch=batch).only("pk", "frame_number", "import_row")
+    ]
+    return sorted([*kept, *created], key=lambda row: row.row_number)
 
 
 # --- The public plate check ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from pingan.core import bulk
@@ -98,3 +98,46 @@ def test_the_any_lookup_finds_what_in_finds():
     assert Ticket.objects.filter(pk__any=some).count() == 2
     titles = Ticket.objects.filter(pk__any=some).values("title")
     assert Ticket.objects.filter(title__any=titles).count() == 2  # a subquery
+    bulk.insert_rows(Ticket, ["state", "title", "org_id"], [("open", "票\x1f号", station.pk)])
+    found = Ticket.objects.filter(title__any=["票\x1f号", "票3"]).values_list("title", flat=True)
+    assert sorted(found) == sorted(["票\x1f号", "票3"])  # a value holding the separator goes as an array
+
+
+def test_a_generator_that_decides_as_it_goes_gets_keys_for_what_it_gave():
+    station = org(STATION)
+    chosen = (("open", f"选{n}", station.pk) for n in range(10) if n % 3)
+    ids = bulk.insert_rows(Ticket, ["state", "title", "org_id"], chosen, at_most=10)
+    assert len(ids) == 6
+    assert [Ticket.objects.get(pk=pk).title for pk in ids] == ["选1", "选2", "选4", "选5", "选7", "选8"]
+    assert bulk.insert_rows(Ticket, ["state"], iter([]), at_most=5) == []
+    with pytest.raises(ValueError, match="announced"), transaction.atomic():
+        bulk.insert_rows(Ticket, ["state", "org_id"], iter([("open", station.pk)] * 3), at_most=2)
+    with pytest.raises(TypeError):
+        bulk.insert_rows(Ticket, ["state"], [("open",)], count=1, at_most=1)
+
+
+def test_keys_checked_meanwhile_lets_python_work_and_refuses_a_broken_key():
+    station = org(STATION)
+    with transaction.atomic():
+        bulk.insert_rows(Ticket, ["state", "org_id"], [("open", station.pk)])
+        with bulk.keys_checked_meanwhile():
+            worked = sum(range(10_000))  # Python's own work, while the server checks
+        assert worked == 49_995_000
+        # Deferred again afterwards: a key put right later in the transaction is fine.
+        late = bulk.insert_rows(Ticket, ["state", "org_id", "owner_id"], [("open", station.pk, 10**9)])
+        Ticket.objects.filter(pk__in=late).update(owner=None)
+    assert Ticket.objects.filter(pk__in=late).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="elsewhere keys are checked at commit only")
+def test_a_broken_key_is_refused_when_the_block_ends():
+    def python_work() -> None:
+        with bulk.keys_checked_meanwhile():
+            sum(range(1000))
+
+    with transaction.atomic():
+        bulk.insert_rows(Ticket, ["state", "org_id"], [("open", 10**9)])
+        with pytest.raises(IntegrityError):
+            python_work()
+        transaction.set_rollback(True)
+    assert not Ticket.objects.filter(org_id=10**9).exists()

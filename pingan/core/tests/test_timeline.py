@@ -300,3 +300,18 @@ def test_a_link_altered_inside_a_batch_of_events_is_found():
     execute("UPDATE core_timelineevent SET subject_id = %s WHERE id = %s", ["99", target.pk])
     [broken] = timeline.verify()
     assert (broken.chain, broken.seq, broken.event_id) == (target.chain, target.seq, target.pk)
+
+
+def test_choices_in_a_payload_are_hashed_as_the_text_read_back():
+    from django.db import models
+
+    class Colour(models.TextChoices):
+        RED = "red", "红"
+
+    forget_transaction_chain()
+    event = timeline.record(SUBJECT, "case.coloured", data={"colour": Colour.RED, "all": [Colour.RED]})
+    again = TimelineEvent.objects.get(pk=event.pk)
+    assert again.data == {"colour": "red", "all": ["red"]}
+    assert type(again.data["colour"]) is str
+    assert timeline.compute_hash(again) == again.hash
+    assert timeline.verify() == []

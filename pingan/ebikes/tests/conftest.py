@@ -87,9 +87,8 @@ def sold_by(dealer: Any, *, buyer_id_number: str, buyer_mobile: str, **overrides
     batch = actions.import_batch(
         dealer=dealer, actor=dealer.partner, file_name="sale.csv", content=out.getvalue().encode()
     )
-    report = batch.rows.get()
-    assert report.outcome == "created", report.errors
-    return report.ebike
+    assert batch.rows_created == 1, list(batch.rows.values_list("errors", flat=True))
+    return batch.created.get()
 
 
 def registered(owner: Any, officer: Any, **overrides: Any) -> EBike:
