@@ -239,7 +239,8 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 OTP_TOTP_ISSUER = "Pingan 平安"
 
 # --- Personal data protection -------------------------------------------------
-# Field encryption keys (Fernet, newest first: rotate by prepending) and the keyed-hash key.
+# Field encryption keys (32 random bytes each, base64url as Fernet writes them; newest first:
+# rotate by prepending; identity.encrypt derives its AES-256 key from each) and the keyed-hash key.
 FIELD_ENCRYPTION_KEYS = env_list("PINGAN_FIELD_KEYS") or [
     secret_from_var(
         "field-key",

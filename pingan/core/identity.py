@@ -7,18 +7,26 @@ rules and the messages are the same everywhere.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import datetime as dt
 import functools
 import hashlib
 import hmac
 import operator
+import os
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import phonenumbers
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -187,21 +195,64 @@ def mask_name(name: str) -> str:
 # --- Encryption at rest and blind indexes -------------------------------------------
 
 
+# Stored values are ``v2:`` + base64url(nonce ‖ AES-256-GCM-SIV ciphertext and tag). Values
+# written before are Fernet tokens (AES-128-CBC + HMAC-SHA256, "gAAAAA…"): still read, and
+# re-encrypted by ``reencrypt_value``. docs/decisions.md says why the change.
+VALUE_PREFIX = "v2:"  # the format of a stored value, not a secret
+NONCE_BYTES = 12
+
+
+@dataclass(frozen=True)
+class _FieldKeys:
+    """The configured keys, newest first: the first encrypts, every one decrypts (rotation
+    without downtime). Each setting is a Fernet key (32 random bytes, base64url); the
+    AES-256 key is derived from it with HKDF, so one setting serves both formats."""
+
+    ciphers: tuple[AESGCMSIV, ...]
+    legacy: MultiFernet
+
+
 @functools.cache
-def _fernet() -> MultiFernet:
-    # Newest key first: it encrypts; every listed key decrypts (rotation without downtime).
-    return MultiFernet([Fernet(key.encode()) for key in settings.FIELD_ENCRYPTION_KEYS])
+def _field_keys(configured: tuple[str, ...]) -> _FieldKeys:
+    def derived(key: str) -> bytes:
+        secret = base64.urlsafe_b64decode(key)
+        return HKDF(algorithm=SHA256(), length=32, salt=None, info=b"pingan field encryption v2").derive(secret)
+
+    return _FieldKeys(
+        tuple(AESGCMSIV(derived(key)) for key in configured), MultiFernet([Fernet(key.encode()) for key in configured])
+    )
+
+
+def _keys() -> _FieldKeys:
+    return _field_keys(tuple(settings.FIELD_ENCRYPTION_KEYS))
 
 
 def encrypt(plaintext: str) -> str:
-    return _fernet().encrypt(plaintext.encode("utf-8")).decode("ascii")
+    # A random nonce per value; GCM-SIV stays safe should one ever repeat (it would only
+    # show that two values are equal), which GCM does not over billions of values a key.
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = _keys().ciphers[0].encrypt(nonce, plaintext.encode("utf-8"), None)
+    return VALUE_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
 def decrypt(token: str) -> str:
+    keys = _keys()
+    if not token.startswith(VALUE_PREFIX):
+        try:
+            return keys.legacy.decrypt(token.encode("ascii")).decode("utf-8")
+        except (InvalidToken, UnicodeEncodeError):
+            raise ValueError("personal field cannot be decrypted with the configured keys") from None
     try:
-        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
-    except InvalidToken:
-        raise ValueError("personal field cannot be decrypted with the configured keys") from None
+        raw = base64.urlsafe_b64decode(token[len(VALUE_PREFIX) :])
+    except (binascii.Error, ValueError):
+        raise ValueError("personal field is not a valid token") from None
+    nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+    for cipher in keys.ciphers:
+        try:
+            return cipher.decrypt(nonce, sealed, None).decode("utf-8")
+        except (InvalidTag, ValueError):
+            continue
+    raise ValueError("personal field cannot be decrypted with the configured keys")
 
 
 def blind_index(value: str, *, purpose: str) -> str:
@@ -222,7 +273,7 @@ def _keyed_hash(secret: str, purpose: str) -> hmac.HMAC:
 
 
 class EncryptedTextField(models.TextField):
-    """Stores a string encrypted (Fernet: AES-128-CBC + HMAC-SHA256), reads it back in clear.
+    """Stores a string encrypted (AES-256-GCM-SIV, ``encrypt``), reads it back in clear.
 
     Keep a blind-index field beside it for lookups; never filter on this field directly.
     """
@@ -247,5 +298,5 @@ class EncryptedTextField(models.TextField):
 
 
 def reencrypt_value(token: str) -> str:
-    """Re-encrypt one stored value under the newest key (used by ``rotate_field_keys``)."""
-    return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    """One stored value under the newest key, in the current format."""
+    return encrypt(decrypt(token))

@@ -66,19 +66,27 @@ def _stable(text: str, step: Any) -> str:
     return text
 
 
+def _joined_upper(text: str) -> str:
+    return SEPARATORS.sub("", text).upper()
+
+
+def _unspaced_upper(text: str) -> str:
+    return SPACES.sub("", text).upper()
+
+
 def normalise_frame(value: Any) -> str:
     """``lq 2019-0012 3456`` → ``LQ201900123456``: full-width folded, separators dropped, upper case."""
-    return _stable(_text(value), lambda text: SEPARATORS.sub("", text).upper())
+    return _stable(_text(value), _joined_upper)
 
 
 def normalise_motor(value: Any) -> str:
     """Motor numbers keep their inner hyphens (``48V350W-190512``), lose spaces, upper case."""
-    return _stable(_text(value), lambda text: SPACES.sub("", text).upper())
+    return _stable(_text(value), _unspaced_upper)
 
 
 def normalise_key(value: Any) -> str:
     """How brands and models are matched: NFKC, upper case, no spaces or separators."""
-    return _stable(_text(value), lambda text: SEPARATORS.sub("", text).upper())
+    return _stable(_text(value), _joined_upper)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -153,12 +161,17 @@ def check_purchase_date(value: Any, *, today: dt.date | None = None) -> tuple[dt
 
 
 def check_short_text(value: Any, *, label: str, max_length: int) -> tuple[str, list[str]]:
-    text = SPACES.sub(" ", _text(value))
+    text = _squeezed(value)
     if not text:
         return text, [_("请填写%(label)s。") % {"label": label}]
     if len(text) > max_length:
         return text, [_("%(label)s最多%(n)s个字。") % {"label": label, "n": max_length}]
     return text, []
+
+
+@functools.lru_cache(maxsize=1024)  # brands, models, colours: a file repeats a few
+def _squeezed(value: Any) -> str:
+    return SPACES.sub(" ", _text(value))
 
 
 # --- GB 17761-2018 compliance --------------------------------------------------------------

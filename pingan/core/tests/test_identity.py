@@ -10,14 +10,18 @@ import hmac
 
 import phonenumbers
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
 from pingan.core.identity import (
     blind_index,
+    decrypt,
+    encrypt,
     id_check_char,
     make_resident_id,
     normalize_mobile,
     parse_resident_id,
+    reencrypt_value,
 )
 
 
@@ -82,3 +86,47 @@ def test_the_keyed_hash_of_stored_records_is_unchanged(settings):
     expected = hmac.new(key, b"370102198806150242", hashlib.sha256).hexdigest()
     assert blind_index("370102198806150242", purpose="id_number") == expected
     assert blind_index("370102198806150242", purpose="phone") != expected
+
+
+def test_personal_fields_are_sealed_with_aes_gcm_siv_and_read_back():
+    first, second = encrypt("370102198806150242"), encrypt("370102198806150242")
+    assert first.startswith("v2:")
+    assert first != second  # a fresh nonce each time
+    assert "370102" not in first
+    assert decrypt(first) == decrypt(second) == "370102198806150242"
+    assert decrypt(encrypt("张三 13905310001")) == "张三 13905310001"
+
+
+def test_values_written_as_fernet_tokens_are_still_read_and_rewritten(settings):
+    key = settings.FIELD_ENCRYPTION_KEYS[0]
+    legacy = Fernet(key.encode()).encrypt(b"13905310001").decode()
+    assert decrypt(legacy) == "13905310001"
+    assert reencrypt_value(legacy).startswith("v2:")
+    assert decrypt(reencrypt_value(legacy)) == "13905310001"
+
+
+def test_keys_rotate_by_prepending(settings):
+    old_key = settings.FIELD_ENCRYPTION_KEYS[0]
+    sealed_with_old = encrypt("13905310001")
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+    assert decrypt(sealed_with_old) == "13905310001"
+    rewritten = reencrypt_value(sealed_with_old)
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    assert decrypt(rewritten) == "13905310001"
+    with pytest.raises(ValueError, match="cannot be decrypted"):
+        decrypt(sealed_with_old)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "fernet garbage"])
+def test_a_damaged_value_is_refused_not_misread(damage):
+    sealed = encrypt("370102198806150242")
+    body = sealed[3:]
+    damaged = {
+        "flip": "v2:" + body[:-6] + ("A" if body[-6] != "A" else "B") + body[-5:],
+        "truncate": sealed[:20],
+        "garbage": "v2:!!!not base64!!!",
+        "fernet garbage": "gAAAAAnot-a-token",
+    }[damage]
+    with pytest.raises(ValueError, match="personal field"):
+        decrypt(damaged)
