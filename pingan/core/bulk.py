@@ -59,7 +59,7 @@ class AnyOf(lookups.In):
         return f"{lhs} = ANY(%s)", [*lhs_params, values]
 
 
-_UNIT_SEPARATOR = chr(31)  # ASCII's own separator of records: no identifier holds it
+_UNIT_SEPARATOR = chr(31)  # ASCII's unit separator: no identifier holds it
 
 
 _PLAIN_TYPES: dict[str, type] = {
@@ -260,9 +260,10 @@ def keys_checked_meanwhile(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """PostgreSQL checks the foreign keys this transaction has deferred so far while the
     block runs, instead of at commit: the block's Python (which should not need the
     database) and the server's checks run on the two cores at once. A dealer's file of
-    2,000 bicycles is ten thousand keys, a sixth of its time. On leaving, it waits for the
-    check — a broken key raises ``IntegrityError`` there — and defers the keys again, as
-    Django declares them, for the rest of the transaction.
+    2,000 bicycles has thousands of keys to check: at commit, with Python waiting, that
+    was a fifth of the file's time. On leaving, it waits for the check — a broken key
+    raises ``IntegrityError`` there — and defers the keys again, as Django declares them,
+    for the rest of the transaction.
 
     Only for a caller whose writes so far are complete: a key the transaction means to put
     right later would be refused now. Outside a transaction, and on other databases,

@@ -274,11 +274,6 @@ def checked_rows(rows: list[Row], lookups: FileLookups) -> Iterator[CheckedRow]:
         yield item
 
 
-def check_rows(rows: list[Row]) -> list[CheckedRow]:
-    """``checked_rows`` of a whole file at once."""
-    return list(checked_rows(rows, look_up(rows)))
-
-
 _COLUMN_ORDER = {column.field: index for index, column in enumerate(COLUMNS)}
 
 
