@@ -31,9 +31,20 @@ def workflows_check(app_configs=None, **kwargs):
     problems = []
     for model in apps.get_models():
         code = getattr(model, "workflow_code", None)
-        if issubclass(model, workflow.WorkflowModel) and isinstance(code, str) and code not in loaded:
+        if not issubclass(model, workflow.WorkflowModel) or not isinstance(code, str):
+            continue
+        if code not in loaded:
+            problems.append(checks.Error(f"{model._meta.label}: no workflow {code!r}", obj=model, id="pingan.E011"))
+        elif loaded[code].clocks and not model._meta.get_field("due_at").db_index:
+            # due_at_field(indexed=False) is for workflows that run no clocks: with clocks, the
+            # deadline sweep and the overdue queues look items up by due_at.
             problems.append(
-                checks.Error(f"{model._meta.label}: no workflow {model.workflow_code!r}", obj=model, id="pingan.E011")
+                checks.Error(
+                    f"{model._meta.label}: workflow {code!r} runs clocks but due_at is not indexed",
+                    hint="Declare due_at = due_at_field() (indexed), with a migration.",
+                    obj=model,
+                    id="pingan.E012",
+                )
             )
     return problems
 

@@ -590,6 +590,21 @@ def test_the_workflow_check_reports_bad_files(tmp_path, settings):
     assert workflows_check() == []
 
 
+def test_the_workflow_check_wants_due_at_indexed_once_a_workflow_runs_clocks(monkeypatch):
+    import dataclasses
+
+    from pingan.core.checks import workflows_check
+
+    loaded = workflow.load_all()
+    assert not loaded["ebike"].clocks  # the register runs none: its due_at is left unindexed
+    with_clocks = {**loaded, "ebike": dataclasses.replace(loaded["ebike"], clocks=loaded["ticket"].clocks)}
+    monkeypatch.setattr(workflow, "reload", lambda: None)
+    monkeypatch.setattr(workflow, "load_all", lambda: with_clocks)
+    [problem] = workflows_check()
+    assert problem.id == "pingan.E012"
+    assert "ebikes.EBike" in problem.msg
+
+
 # --- Generated docs ---------------------------------------------------------------------------
 
 
