@@ -849,8 +849,8 @@ def _write_together(
     ids = _insert_all(EBike, new_bicycles(), at_most=len(rows))
     _insert_all(ImportRow, iter(reports), count=len(reports))
     entries = [sales.created_event(batch, item, pk) for item, pk in zip(new, ids, strict=True)]
-    # Every write that references a bicycle's owner, unit, dealer and product is done: the
-    # database checks those keys while the events are hashed, not after, at commit.
+    # Every write that references a bicycle's owner, unit and product is done: the database
+    # checks those keys while the events are hashed, not after, at commit.
     timeline.record_many(entries, actor=sales.actor, while_hashing=bulk.keys_checked_meanwhile())
     outcomes = Counter(report["outcome"] for report in reports)
     outcomes[RowOutcome.CREATED] = len(ids)
