@@ -26,6 +26,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import statistics
 import sys
 import threading
@@ -119,15 +120,38 @@ def sales_files(ids: list[str], rows: int, files: int, *, first: int = 0) -> lis
     return [sales_file(ids, rows, first=first + index * rows) for index in range(files)]
 
 
+def _server_cpu_seconds() -> float | None:
+    """CPU time of this connection's database backend so far, when the server runs on this
+    machine (PostgreSQL: its process, read from /proc); None otherwise."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def import_files(dealer: Any, user: Any, contents: list[bytes], rows: int) -> dict[str, Any]:
-    """Import the files one after another: rows/s of each (min, median, max)."""
+    """Import the files one after another: rows/s of each (min, median, max), and the CPU
+    time each file took in this process (Python) and in the database's backend."""
     from pingan.ebikes import actions
 
-    seconds, created = [], 0
+    seconds, python_cpu, server_cpu, created = [], [], [], 0
     for index, content in enumerate(contents):
+        server_before, python_before = _server_cpu_seconds(), time.process_time()
         started = time.perf_counter()
         batch = actions.import_batch(dealer=dealer, actor=user, file_name=f"sales-{index}.csv", content=content)
         seconds.append(time.perf_counter() - started)
+        python_cpu.append(time.process_time() - python_before)
+        server_after = _server_cpu_seconds()
+        if server_before is not None and server_after is not None:
+            server_cpu.append(server_after - server_before)
         created += batch.rows_created
     per_file = sorted(rows / second for second in seconds)
     return {
@@ -137,6 +161,8 @@ def import_files(dealer: Any, user: Any, contents: list[bytes], rows: int) -> di
         "median_rows_per_second": statistics.median(per_file),
         "slowest_rows_per_second": per_file[0],
         "fastest_rows_per_second": per_file[-1],
+        "median_python_cpu_ms": statistics.median(python_cpu) * 1000,
+        "median_server_cpu_ms": statistics.median(server_cpu) * 1000 if server_cpu else None,
     }
 
 
@@ -290,6 +316,11 @@ def child(backend: str, n: int, threads: int, rows: int, files: int, newcomers: 
     return result
 
 
+def _server_part(one: dict[str, Any]) -> str:
+    server = one.get("median_server_cpu_ms")
+    return f", database {server:.0f} ms" if server is not None else ""
+
+
 def report(results: list[dict[str, Any]]) -> str:
     rows = []
     for r in results:
@@ -302,7 +333,8 @@ def report(results: list[dict[str, Any]]) -> str:
                 f"{r['concurrent']['errors']} errors, plates distinct: {r['concurrent']['distinct_plates']})",
                 f"**{one['median_rows_per_second']:.0f}** (slowest {one['slowest_rows_per_second']:.0f}, fastest "
                 f"{one['fastest_rows_per_second']:.0f}; {one['files']} files, created {one['created']}; "
-                f"{one['newcomers']}% of buyers without an account)",
+                f"{one['newcomers']}% of buyers without an account; CPU a file: Python "
+                f"{one['median_python_cpu_ms']:.0f} ms{_server_part(one)})",
                 f"{r['reimport']['rows_per_second']:.0f} (created {r['reimport']['created']})",
                 f"**{both['rows_per_second']:.0f}** ({both['processes']} dealers, created {both['created']})",
                 common.ms(r["plate_check_ms"]),
